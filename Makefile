@@ -1,0 +1,57 @@
+# CVI Portal. `make demo` serves the portal on the embedded default; `make test` runs the suite
+# against PostgreSQL and Redis. Neither downloads a Python: a 3.12+ must be on the machine.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+UV_VERSION := 0.13.9
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+
+.PHONY: help demo test venv lint stack serve bench bench-notify bench-pages fuzz clean
+
+help:
+	@echo "make demo   install, migrate, seed real Chicago data, serve on http://127.0.0.1:8000"
+	@echo "make test   the whole suite against PostgreSQL and Redis"
+	@echo "make stack  gunicorn, outbox relay, Celery worker and beat against DATABASE_URL/REDIS_URL"
+	@echo "make bench  every benchmark (bench-notify, bench-pages); make fuzz: the long API fuzz run"
+
+# uv itself comes from the package index into .tools/, unless it is already on PATH.
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+venv: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python "$$(scripts/find-python)"
+	@touch $@
+
+demo: venv
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_demo
+	@echo ""
+	@echo "Serving the CVI Portal on http://127.0.0.1:8000 (Ctrl-C to stop)."
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: venv
+	scripts/services
+	scripts/browser
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	.venv/bin/ruff check .
+
+stack: venv
+	@test -n "$$DATABASE_URL" || { echo "make stack needs DATABASE_URL and REDIS_URL (see .env.example)"; exit 1; }
+	$(MANAGE) migrate --no-input
+	$(MANAGE) collectstatic --no-input -v0
+	$(MANAGE) seed_demo
+	.venv/bin/honcho start -f Procfile
+
+clean:
+	rm -rf .venv .tools db.sqlite3 staticfiles var

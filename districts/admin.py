@@ -1,0 +1,87 @@
+from django.contrib import admin
+
+from .models import Beat, Channel, CommunityArea, Coverage, District, Hospital, Membership, OnCall, Organization
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["number", "name", "station_address", "is_pilot"]
+    list_filter = ["is_pilot"]
+    search_fields = ["number", "name"]
+    exclude = ["boundary"]
+
+
+@admin.register(Beat)
+class BeatAdmin(admin.ModelAdmin):
+    list_display = ["number", "district", "sector"]
+    list_filter = ["district"]
+    search_fields = ["number"]
+    exclude = ["boundary"]
+
+
+@admin.register(CommunityArea)
+class CommunityAreaAdmin(admin.ModelAdmin):
+    list_display = ["number", "name"]
+    search_fields = ["name", "number"]
+    exclude = ["boundary"]
+
+
+@admin.register(Hospital)
+class HospitalAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "area", "adult_trauma_level", "pediatric_trauma_level", "active"]
+    list_filter = ["active", "adult_trauma_level", "pediatric_trauma_level"]
+    search_fields = ["code", "name"]
+
+
+class CoverageInline(admin.TabularInline):
+    model = Coverage
+    extra = 0
+    autocomplete_fields = ["community_area", "beat", "district"]
+
+
+class ChannelInline(admin.TabularInline):
+    model = Channel
+    extra = 0
+    fields = ["kind", "target", "user", "is_fallback", "active", "last_drill_at", "last_drill_ok"]
+    readonly_fields = ["last_drill_at", "last_drill_ok"]
+
+
+class OnCallInline(admin.TabularInline):
+    model = OnCall
+    extra = 0
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "partner_type", "active", "signed_understanding", "ack_window_minutes"]
+    list_filter = ["partner_type", "active", "signed_understanding"]
+    search_fields = ["name", "short_name"]
+    inlines = [CoverageInline, ChannelInline, OnCallInline]
+
+
+@admin.register(Coverage)
+class CoverageAdmin(admin.ModelAdmin):
+    list_display = ["organization", "kind", "community_area", "beat", "district"]
+    list_filter = ["kind", "organization"]
+    search_fields = ["organization__name", "community_area__name", "beat__number"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "district", "organization", "language"]
+    list_filter = ["role", "district", "organization", "language"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["organization", "kind", "target", "user", "is_fallback", "active", "last_drill_ok"]
+    list_filter = ["kind", "active", "is_fallback", "last_drill_ok", "organization"]
+    search_fields = ["target", "organization__name"]
+
+
+@admin.register(OnCall)
+class OnCallAdmin(admin.ModelAdmin):
+    list_display = ["organization", "user", "tier", "weekday", "starts", "ends"]
+    list_filter = ["organization", "tier"]

@@ -1,0 +1,78 @@
+"""Point-in-polygon lookup: which beat, district and community area hold a point.
+
+The boundaries are read from the database once per process into shapely STRtrees; a lookup
+is then a tree query plus one or two exact containment tests (a few microseconds).
+`reset()` drops the cache after the geography is reloaded.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+import shapely
+from shapely.geometry import Point, shape
+
+# Chicago's extent with a margin; anything outside is rejected before the tree query.
+CHICAGO_BOUNDS = (-87.95, 41.64, -87.52, 42.03)
+
+
+@dataclass(frozen=True)
+class Place:
+    district: str | None
+    beat: str | None
+    community_area: int | None
+
+
+class _Layer:
+    def __init__(self, rows: list[tuple[object, dict]]):
+        self.keys = [key for key, _ in rows]
+        self.geoms = [shape(geometry) for _, geometry in rows]
+        for geom in self.geoms:
+            shapely.prepare(geom)
+        self.tree = shapely.STRtree(self.geoms)
+
+    def find(self, point: Point):
+        for index in self.tree.query(point, predicate="intersects"):
+            return self.keys[index]
+        return None
+
+
+@cache
+def _layers() -> tuple[_Layer, _Layer, dict[str, str]]:
+    from .models import Beat, CommunityArea
+
+    beats = Beat.objects.filter(boundary__isnull=False).select_related("district").only(
+        "number", "boundary", "district__number"
+    )
+    areas = CommunityArea.objects.filter(boundary__isnull=False).only("number", "boundary")
+    beat_district = {beat.number: beat.district.number for beat in beats}
+    return (
+        _Layer([(beat.number, beat.boundary) for beat in beats]),
+        _Layer([(area.number, area.boundary) for area in areas]),
+        beat_district,
+    )
+
+
+def reset() -> None:
+    _layers.cache_clear()
+
+
+def in_chicago_bounds(latitude: float, longitude: float) -> bool:
+    west, south, east, north = CHICAGO_BOUNDS
+    return south <= latitude <= north and west <= longitude <= east
+
+
+def locate(latitude: float, longitude: float) -> Place | None:
+    """The place holding (latitude, longitude), or None for a point outside Chicago.
+
+    A point inside the city but on no beat (a lake-front pier, say) comes back with only
+    its community area; one on no community area is treated as outside Chicago.
+    """
+    if not in_chicago_bounds(latitude, longitude):
+        return None
+    beats, areas, beat_district = _layers()
+    point = Point(longitude, latitude)
+    area = areas.find(point)
+    if area is None:
+        return None
+    beat = beats.find(point)
+    return Place(district=beat_district.get(beat) if beat else None, beat=beat, community_area=area)

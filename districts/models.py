@@ -1,0 +1,279 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+district_number = RegexValidator(r"^\d{3}$", "A district is three digits, e.g. 007.")
+beat_number = RegexValidator(r"^\d{4}$", "A beat is four digits, e.g. 0714.")
+
+
+class District(models.Model):
+    """A CPD police district. `boundary` is a GeoJSON geometry in WGS84."""
+
+    number = models.CharField(max_length=3, unique=True, validators=[district_number])
+    name = models.CharField(max_length=64)
+    station_address = models.CharField(max_length=200, blank=True)
+    station_phone = models.CharField(max_length=32, blank=True)
+    boundary = models.JSONField(null=True, blank=True)
+    is_pilot = models.BooleanField(default=False, help_text="The protocol runs in this district.")
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    @property
+    def label(self) -> str:
+        return f"District {int(self.number)} ({self.name})"
+
+
+class Beat(models.Model):
+    number = models.CharField(max_length=4, unique=True, validators=[beat_number])
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="beats")
+    sector = models.CharField(max_length=2, blank=True)
+    boundary = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CommunityArea(models.Model):
+    number = models.PositiveSmallIntegerField(
+        unique=True, validators=[MinValueValidator(1), MaxValueValidator(77)]
+    )
+    name = models.CharField(max_length=64)
+    boundary = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name.title()}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name.title()
+
+
+class Hospital(models.Model):
+    code = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=120)
+    area = models.CharField(max_length=64, blank=True)
+    adult_trauma_level = models.CharField(max_length=4, blank=True)
+    pediatric_trauma_level = models.CharField(max_length=4, blank=True)
+    violence_intervention = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(models.Model):
+    class PartnerType(models.TextChoices):
+        STREET_OUTREACH = "street_outreach", "Street outreach"
+        HOSPITAL = "hospital", "Hospital violence intervention"
+        VICTIM_SERVICES = "victim_services", "Victim services"
+        CITY_STAFF = "city_staff", "City staff"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120, unique=True)
+    short_name = models.CharField(max_length=40, blank=True)
+    partner_type = models.CharField(
+        max_length=20, choices=PartnerType.choices, default=PartnerType.STREET_OUTREACH
+    )
+    active = models.BooleanField(default=True)
+    signed_understanding = models.BooleanField(
+        default=False, help_text="Signed the CPD–CVI Professional Understanding."
+    )
+    signed_on = models.DateField(null=True, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    # Escalation policy: minutes without acknowledgement before each step.
+    ack_window_minutes = models.PositiveSmallIntegerField(default=10)
+    # Consent: which optional fields of the agreed summary CPD and analysts may see.
+    share_arrival = models.BooleanField(default=True)
+    share_response_category = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Coverage(models.Model):
+    """One place an organisation covers: a community area, a beat or a whole district."""
+
+    class Kind(models.TextChoices):
+        COMMUNITY_AREA = "community_area", "Community area"
+        BEAT = "beat", "Beat"
+        DISTRICT = "district", "District"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="coverage")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    community_area = models.ForeignKey(CommunityArea, null=True, blank=True, on_delete=models.CASCADE)
+    beat = models.ForeignKey(Beat, null=True, blank=True, on_delete=models.CASCADE)
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.CASCADE)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="coverage_exactly_one_place",
+                condition=(
+                    Q(kind="community_area", community_area__isnull=False, beat__isnull=True, district__isnull=True)
+                    | Q(kind="beat", beat__isnull=False, community_area__isnull=True, district__isnull=True)
+                    | Q(kind="district", district__isnull=False, community_area__isnull=True, beat__isnull=True)
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "community_area"], name="coverage_unique_area",
+                condition=Q(community_area__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "beat"], name="coverage_unique_beat", condition=Q(beat__isnull=False)
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "district"], name="coverage_unique_district",
+                condition=Q(district__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.place}"
+
+    @property
+    def place(self):
+        return self.community_area or self.beat or self.district
+
+
+class Role(models.TextChoices):
+    CPD_STAFF = "cpd_staff", "CPD district staff"
+    CPD_COMMANDER = "cpd_commander", "District commander"
+    OUTREACH_WORKER = "outreach_worker", "Outreach worker"
+    OUTREACH_SUPERVISOR = "outreach_supervisor", "Outreach supervisor"
+    ANALYST = "analyst", "CSCC analyst"
+    ADMIN = "admin", "Portal administrator"
+
+
+CPD_ROLES = {Role.CPD_STAFF, Role.CPD_COMMANDER}
+OUTREACH_ROLES = {Role.OUTREACH_WORKER, Role.OUTREACH_SUPERVISOR}
+
+
+class Membership(models.Model):
+    """A user's place in the protocol: a role, and the district or organisation it is held in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(max_length=24, choices=Role.choices)
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +13125550100")
+    language = models.CharField(max_length=5, choices=settings.LANGUAGES, default="en")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="membership_scope_matches_role",
+                condition=(
+                    Q(role__in=["cpd_staff", "cpd_commander"], district__isnull=False, organization__isnull=True)
+                    | Q(role__in=["outreach_worker", "outreach_supervisor"], organization__isnull=False,
+                        district__isnull=True)
+                    | Q(role__in=["analyst", "admin"], organization__isnull=True, district__isnull=True)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.district or self.organization or "citywide"
+        return f"{self.user} — {self.get_role_display()} ({scope})"
+
+    @property
+    def is_cpd(self) -> bool:
+        return self.role in CPD_ROLES
+
+    @property
+    def is_outreach(self) -> bool:
+        return self.role in OUTREACH_ROLES
+
+
+class Channel(models.Model):
+    """Where an organisation or one of its members is reached.
+
+    A shared channel (no `user`) belongs to the organisation: its phone tree, email list or
+    webhook. A personal channel belongs to one member: their phone for SMS, their email,
+    a browser's web push subscription (`config` holds the subscription keys).
+    """
+
+    class Kind(models.TextChoices):
+        IN_APP = "in_app", "In-app"
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        PUSH = "push", "Web push"
+        WEBHOOK = "webhook", "Webhook"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="channels")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="channels"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    target = models.CharField(max_length=500, help_text="Phone number, email address or URL.")
+    config = models.JSONField(default=dict, blank=True)
+    secret = models.CharField(max_length=80, blank=True, help_text="Webhook signing secret (whsec_…).")
+    is_fallback = models.BooleanField(default=False, help_text="Tried when a delivery on another channel dies.")
+    active = models.BooleanField(default=True)
+    last_drill_at = models.DateTimeField(null=True, blank=True)
+    last_drill_ok = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "kind", "id"]
+
+    def __str__(self) -> str:
+        owner = self.user or self.organization
+        return f"{self.get_kind_display()} → {owner}"
+
+    @property
+    def is_stale(self) -> bool:
+        """The channel failed its last drill."""
+        return self.last_drill_ok is False
+
+
+class OnCall(models.Model):
+    """The on-call roster: who is paged first, who is the backup, who supervises.
+
+    A row with no `weekday` applies every day; `starts`/`ends` in Chicago local time, an
+    empty pair meaning all day. Escalation pages tier by tier.
+    """
+
+    class Tier(models.IntegerChoices):
+        PRIMARY = 1, "On call"
+        BACKUP = 2, "Backup"
+        SUPERVISOR = 3, "Supervisor"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="on_call")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call")
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.PRIMARY)
+    weekday = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(6)], help_text="0 = Monday; empty = every day"
+    )
+    starts = models.TimeField(null=True, blank=True)
+    ends = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "tier", "weekday", "starts"]
+        verbose_name = "on-call entry"
+        verbose_name_plural = "on-call roster"
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.user} ({self.get_tier_display()})"

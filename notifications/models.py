@@ -1,0 +1,254 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Q
+
+from districts.models import Beat, Channel, CommunityArea, District, Hospital, Organization
+
+
+class Incident(models.Model):
+    """A shooting entered by CPD. Carries the clocks that prove the headline result."""
+
+    class SceneStatus(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SECURED = "secured", "Secured"
+        CLEARED = "cleared", "Cleared"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "API"
+        IMPORT = "import", "Historical import"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rd_number = models.CharField(max_length=12, null=True, blank=True, unique=True)
+    occurred_at = models.DateTimeField()
+    block = models.CharField(max_length=120)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="incidents")
+    beat = models.ForeignKey(Beat, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents")
+    community_area = models.ForeignKey(
+        CommunityArea, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    hospital = models.ForeignKey(Hospital, null=True, blank=True, on_delete=models.PROTECT)
+    scene_status = models.CharField(max_length=8, choices=SceneStatus.choices, default=SceneStatus.ACTIVE)
+    note = models.TextField(blank=True, validators=[MaxLengthValidator(500)])
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Denormalised from the victims so lists and messages need no join.
+    victim_count = models.PositiveSmallIntegerField(default=0)
+    fatal_count = models.PositiveSmallIntegerField(default=0)
+    # The clocks: occurred → entered → first sent → first confirmed → acknowledged → arrived.
+    entered_at = models.DateTimeField(auto_now_add=True)
+    first_sent_at = models.DateTimeField(null=True, blank=True)
+    first_confirmed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            # District board and API list: a district's incidents in a time window.
+            models.Index(fields=["district", "occurred_at"], name="incident_district_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rd_number or self.code} {self.block}"
+
+
+class Victim(models.Model):
+    class AgeBand(models.TextChoices):
+        UNDER_20 = "0-19", "0–19"
+        TWENTIES = "20-29", "20–29"
+        THIRTIES = "30-39", "30–39"
+        FORTIES = "40-49", "40–49"
+        FIFTIES = "50-59", "50–59"
+        SIXTY_PLUS = "60+", "60+"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Sex(models.TextChoices):
+        MALE = "M", "Male"
+        FEMALE = "F", "Female"
+        OTHER = "X", "X"
+        UNKNOWN = "unknown", "Unknown"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="victims")
+    age_band = models.CharField(max_length=8, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    fatal = models.BooleanField(default=False)
+    gunshot = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["incident", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_age_band_display()} {self.get_sex_display()}{' (fatal)' if self.fatal else ''}"
+
+
+class Notification(models.Model):
+    """One organisation told about one incident, and the agreed response summary CPD sees.
+
+    The summary fields (acknowledged, status, arrived, responded, response category) are all
+    CPD and analysts ever read of an organisation's response; the organisation-only record
+    lives in `responses/` and updates these through a notifications service.
+    """
+
+    class Kind(models.TextChoices):
+        INCIDENT = "incident", "Incident"
+        DRILL = "drill", "Drill"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        EN_ROUTE = "en_route", "En route"
+        ON_SCENE = "on_scene", "On scene"
+        AT_HOSPITAL = "at_hospital", "At hospital"
+        UNABLE = "unable", "Unable to respond"
+        FAILED = "failed", "Failed"
+
+    class UnableReason(models.TextChoices):
+        UNSAFE = "unsafe", "Unsafe"
+        SCENE_HELD = "scene_held", "Scene held by police"
+        NO_CAPACITY = "no_capacity", "No capacity"
+        OTHER = "other", "Other"
+
+    class ResponseCategory(models.TextChoices):
+        SCENE = "scene", "Scene"
+        HOSPITAL = "hospital", "Hospital"
+        FAMILY = "family", "Family"
+        MEDIATION = "mediation", "Mediation"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.INCIDENT)
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="notifications")
+    reason = models.CharField(max_length=200, blank=True, help_text="Which coverage rule routed it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # --- the agreed summary -----------------------------------------------------------
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status_at = models.DateTimeField(null=True, blank=True)
+    unable_reason = models.CharField(max_length=16, choices=UnableReason.choices, blank=True)
+    first_sent_at = models.DateTimeField(null=True, blank=True)
+    first_confirmed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_via = models.CharField(max_length=8, blank=True, help_text="link, sms, app or api")
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    responded = models.BooleanField(default=False)
+    response_category = models.CharField(max_length=12, choices=ResponseCategory.choices, blank=True)
+    # --- escalation timer: the next step is due at this time unless acknowledged --------
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "organization"], name="notification_once_per_org",
+                condition=Q(incident__isnull=False),
+            ),
+        ]
+        indexes = [
+            # The escalation sweep: due timers only.
+            models.Index(fields=["next_escalation_at"], name="notification_escalation_due",
+                         condition=Q(next_escalation_at__isnull=False)),
+            # An organisation's feed, newest first.
+            models.Index(fields=["organization", "created_at"], name="notification_org_feed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ← {self.incident or 'drill'}"
+
+
+class Delivery(models.Model):
+    """One message to one recipient on one channel: the delivery log and the outbox.
+
+    The relay claims rows whose `status` is queued and whose `next_attempt_at` is due; the
+    task claims a row by moving it to sending with a conditional update, so a duplicate
+    Celery message finds nothing to do.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed, will retry"
+        DEAD = "dead", "Dead"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Purpose(models.TextChoices):
+        NOTIFY = "notify", "New incident"
+        UPDATE = "update", "Correction"
+        ESCALATION = "escalation", "Escalation"
+        FALLBACK = "fallback", "Fallback"
+        DRILL = "drill", "Drill"
+        REMINDER = "reminder", "Follow-up reminder"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    kind = models.CharField(max_length=8, choices=Channel.Kind.choices)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.NOTIFY)
+    target = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField(default=dict, blank=True, help_text="Codes and message kind; never names.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True, help_text="In-app: when the recipient opened it.")
+    provider_id = models.CharField(max_length=128, blank=True, db_index=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # The relay: due rows of one status, oldest first.
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.target} ({self.status})"
+
+
+class TimelineEntry(models.Model):
+    """One line on an incident's timeline: entered, sent, delivered, acknowledged, arrived."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.CASCADE)
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.CASCADE)
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=40, help_text="dotted code, e.g. delivery.sent")
+    text = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["incident", "at"], name="timeline_incident_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.text}"
