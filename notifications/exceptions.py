@@ -1,0 +1,10 @@
+"""Domain exceptions of the notifications app. Bad input is a django ValidationError with a
+{field: [messages]} dict; these are the other outcomes a view or API must turn into a status."""
+
+
+class Conflict(Exception):
+    """The request contradicts what is stored (a duplicate RD number with different content). 409."""
+
+
+class InvalidAcknowledgement(Exception):
+    """A forged, expired or malformed acknowledgement link. Nothing changed."""
