@@ -277,3 +277,63 @@ class OnCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization}: {self.user} ({self.get_tier_display()})"
+
+
+class IntegrationToken(models.Model):
+    """A named credential for another system (a CPD records feed, an organisation's case tool).
+
+    The raw token is shown once, when an administrator creates it; only its SHA-256 is stored.
+    It acts as its own service account `user` (with a membership scoped to the token's one
+    district or organisation), so every queryset is scoped by the same access helpers as a
+    person's, and `operations` narrows further what it may call.
+    """
+
+    class Operation(models.TextChoices):
+        INCIDENTS_READ = "incidents:read", "Read incidents"
+        INCIDENTS_WRITE = "incidents:write", "Create and correct incidents"
+        NOTIFICATIONS_READ = "notifications:read", "Read notifications"
+        NOTIFICATIONS_WRITE = "notifications:write", "Acknowledge and update notifications"
+        RESPONSES_READ = "responses:read", "Read the organisation's responses"
+        RESPONSES_WRITE = "responses:write", "Log responses"
+        REFERENCE_READ = "reference:read", "Read reference data"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. “CPD CLEAR feed, 7th District”.")
+    key_prefix = models.CharField(max_length=12, editable=False, help_text="The first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integration_token", editable=False
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="integration_tokens"
+    )
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.CASCADE, related_name="integration_tokens"
+    )
+    operations = models.JSONField(default=list, help_text="Operation codes the token may call.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="integration_token_one_scope",
+                condition=(
+                    Q(organization__isnull=False, district__isnull=True)
+                    | Q(organization__isnull=True, district__isnull=False)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def scope_label(self) -> str:
+        return str(self.organization or self.district)
