@@ -6,6 +6,7 @@
 Out-of-scope objects raise Http404, never revealing that they exist.
 """
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from districts.access import scope_of
@@ -40,12 +41,12 @@ def notifications_for_user(user):
 def get_incident_for_user(user, code) -> Incident:
     try:
         return incidents_for_user(user).get(code=code)
-    except (Incident.DoesNotExist, ValueError):
+    except (Incident.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such incident.") from None
 
 
 def get_notification_for_user(user, code) -> Notification:
     try:
         return notifications_for_user(user).get(code=code)
-    except (Notification.DoesNotExist, ValueError):
+    except (Notification.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such notification.") from None
