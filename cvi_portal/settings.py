@@ -137,7 +137,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "notify"}}
+CELERY_NOTIFY_QUEUE = env_str("CELERY_NOTIFY_QUEUE", "notify")  # tests and benchmarks use their own
+CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": CELERY_NOTIFY_QUEUE}}
 # Celery closes the Django connection after each task unless told to reuse it.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE: dict = {
@@ -205,6 +206,16 @@ VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
 VAPID_CLAIMS_EMAIL = env_str("VAPID_CLAIMS_EMAIL", "ops@cvi-portal.invalid")
 # Outbound webhooks may only go to hosts on this list (empty: any public address).
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+# Inbound SMS from the console/locmem backends is accepted with this shared secret in the
+# X-CVI-Inbound-Secret header (Twilio requests are checked by their signature instead).
+SMS_INBOUND_SECRET = env_str("SMS_INBOUND_SECRET")
+# Escalation's last step: the CSCC duty desk (empty: every analyst with an email address).
+DUTY_DESK_EMAIL = env_str("DUTY_DESK_EMAIL")
+# The outbox (notifications/relay.py): retry backoff base, and how long a handed-over or
+# sending delivery may sit before the relay hands it over again.
+OUTBOX_RETRY_BASE_MS = env_int("OUTBOX_RETRY_BASE_MS", 10_000)
+OUTBOX_HANDOVER_TIMEOUT = env_int("OUTBOX_HANDOVER_TIMEOUT", 15)
+OUTBOX_SENDING_TIMEOUT = env_int("OUTBOX_SENDING_TIMEOUT", 60)
 
 # --- The pilot ------------------------------------------------------------------------
 # The districts where the protocol runs. The demo seeds these nine.
