@@ -8,3 +8,13 @@ class Conflict(Exception):
 
 class InvalidAcknowledgement(Exception):
     """A forged, expired or malformed acknowledgement link. Nothing changed."""
+
+
+class TransportError(Exception):
+    """A channel could not send. `permanent` means retrying cannot help (a refused number, a
+    gone push subscription, a webhook URL outside the allow-list): the delivery dies at once."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
