@@ -1,0 +1,58 @@
+"""Routing: which organisations hear about an incident, and why.
+
+An organisation is notified when one of its coverage rules names the incident's community
+area, beat or district. It is notified once per incident however many rules match; the reason
+lists every matching rule so the incident page can say why each organisation was told.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from districts.models import Coverage, Organization
+from districts.selectors import organizations_covering
+
+from .models import Incident
+
+
+@dataclass(frozen=True)
+class Route:
+    organization: Organization
+    reason: str  # "covers community area 68 Englewood"
+
+
+def _rule_text(coverage: Coverage) -> str:
+    if coverage.kind == Coverage.Kind.COMMUNITY_AREA:
+        area = coverage.community_area
+        return f"covers community area {area.number} {area.display_name}"
+    if coverage.kind == Coverage.Kind.BEAT:
+        return f"covers beat {coverage.beat.number}"
+    return f"covers district {int(coverage.district.number)} ({coverage.district.name})"
+
+
+def organizations_for_incident(incident: Incident) -> list[Route]:
+    """Active organisations covering the incident's place, each once, ordered by name.
+
+    Two queries whatever the number of organisations: the covering organisations, then their
+    matching coverage rows (for the reasons).
+    """
+    organizations = list(organizations_covering(
+        community_area_id=incident.community_area_id, beat_id=incident.beat_id,
+        district_id=incident.district_id,
+    ))
+    if not organizations:
+        return []
+    match = Q(pk__in=[])
+    if incident.community_area_id:
+        match |= Q(community_area_id=incident.community_area_id)
+    if incident.beat_id:
+        match |= Q(beat_id=incident.beat_id)
+    if incident.district_id:
+        match |= Q(district_id=incident.district_id)
+    rules: dict[int, list[str]] = {}
+    coverage = Coverage.objects.filter(match, organization__in=organizations).select_related(
+        "community_area", "beat", "district"
+    ).defer("community_area__boundary", "beat__boundary", "district__boundary").order_by("kind", "id")
+    for rule in coverage:
+        rules.setdefault(rule.organization_id, []).append(_rule_text(rule))
+    return [Route(organization=org, reason="; ".join(rules.get(org.pk, []))[:200]) for org in organizations]
