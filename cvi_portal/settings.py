@@ -224,13 +224,20 @@ PILOT_DISTRICTS = env_list("PILOT_DISTRICTS", ["003", "004", "005", "006", "007"
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "districts.api_auth.IntegrationTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "districts.api_schema.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "districts.api_support.api_exception_handler",
+}
+# Requests per minute per integration token, user, or address (districts/api_auth.py has the defaults).
+API_THROTTLE_RATES = {
+    scope: env_str(f"API_RATE_{scope.upper()}", default)
+    for scope, default in {"anon": "30/min", "login": "10/min", "user": "300/min", "integration": "600/min"}.items()
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CVI Portal API",

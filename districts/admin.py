@@ -1,6 +1,18 @@
+from django import forms
 from django.contrib import admin
 
-from .models import Beat, Channel, CommunityArea, Coverage, District, Hospital, Membership, OnCall, Organization
+from .models import (
+    Beat,
+    Channel,
+    CommunityArea,
+    Coverage,
+    District,
+    Hospital,
+    IntegrationToken,
+    Membership,
+    OnCall,
+    Organization,
+)
 
 
 @admin.register(District)
@@ -85,3 +97,52 @@ class ChannelAdmin(admin.ModelAdmin):
 class OnCallAdmin(admin.ModelAdmin):
     list_display = ["organization", "user", "tier", "weekday", "starts", "ends"]
     list_filter = ["organization", "tier"]
+
+
+class IntegrationTokenForm(forms.ModelForm):
+    operations = forms.MultipleChoiceField(
+        choices=IntegrationToken.Operation.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = IntegrationToken
+        fields = ["name", "organization", "district", "operations", "expires_at"]
+
+
+@admin.register(IntegrationToken)
+class IntegrationTokenAdmin(admin.ModelAdmin):
+    """Tokens are created here and shown once, in the confirmation message; revoke with the action."""
+
+    list_display = ["name", "key_prefix", "organization", "district", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["organization", "district"]
+    search_fields = ["name", "key_prefix"]
+    readonly_fields = ["key_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "organization", "district", "operations", "expires_at", *readonly_fields]
+    actions = ["revoke"]
+    form = IntegrationTokenForm
+
+    def get_readonly_fields(self, request, obj=None):
+        # Scope and operations are fixed once issued: issue a new token instead.
+        return self.readonly_fields + (["organization", "district", "operations"] if obj else [])
+
+    def save_model(self, request, obj, form, change):
+        from django.contrib import messages
+
+        from .api_auth import integration_token_create
+
+        if change:
+            obj.save(update_fields=["name", "expires_at"])
+            return
+        token, raw = integration_token_create(
+            actor=request.user, name=obj.name, operations=list(obj.operations or []),
+            organization=obj.organization, district=obj.district, expires_at=obj.expires_at,
+        )
+        obj.pk, obj.user_id, obj.key_prefix = token.pk, token.user_id, token.key_prefix
+        messages.warning(request, f"Copy this token now; it will not be shown again: {raw}")
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        from .api_auth import integration_token_revoke
+
+        for token in queryset:
+            integration_token_revoke(token=token, actor=request.user)

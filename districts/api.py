@@ -1,0 +1,155 @@
+"""Reference data (API.md): districts with their beats, community areas and covering
+organisations; organisations; hospitals. Any member may read them; a token needs `reference:read`."""
+
+from django.contrib.auth import authenticate
+from django.db.models import Prefetch
+from django.http import Http404
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from audit.services import audit_log
+
+from .access import organizations_for_user
+from .api_auth import LoginRateThrottle
+from .api_support import ApiView, StrictSerializer, normalise_district, responses_with_errors
+from .models import Beat, District, Hospital, IntegrationToken
+from .selectors import community_areas_in_district, organizations_in_district
+
+REFERENCE = IntegrationToken.Operation.REFERENCE_READ
+
+
+class OrganizationOutput(serializers.Serializer):
+    code = serializers.UUIDField()
+    name = serializers.CharField()
+    short_name = serializers.CharField()
+    partner_type = serializers.CharField()
+    active = serializers.BooleanField()
+    signed_understanding = serializers.BooleanField()
+
+
+class DistrictListApi(ApiView):
+    operation = REFERENCE
+
+    class OutputSerializer(serializers.Serializer):
+        number = serializers.CharField()
+        name = serializers.CharField()
+        is_pilot = serializers.BooleanField()
+        station_address = serializers.CharField()
+        station_phone = serializers.CharField()
+
+    @extend_schema(
+        operation_id="districts_list", tags=["reference"],
+        responses=responses_with_errors({200: OutputSerializer(many=True)}),
+        examples=[OpenApiExample("Englewood", response_only=True, value={
+            "count": 1, "next": None, "previous": None, "results": [
+                {"number": "007", "name": "Englewood", "is_pilot": True,
+                 "station_address": "1438 W 63rd St", "station_phone": "312-747-8223"}]})],
+    )
+    def get(self, request):
+        return self.paginate(District.objects.defer("boundary"), self.OutputSerializer)
+
+
+class DistrictDetailApi(ApiView):
+    operation = REFERENCE
+
+    class OutputSerializer(serializers.Serializer):
+        class BeatOutput(serializers.Serializer):
+            number = serializers.CharField()
+            sector = serializers.CharField()
+
+        class AreaOutput(serializers.Serializer):
+            number = serializers.IntegerField()
+            name = serializers.CharField(source="display_name")
+
+        number = serializers.CharField()
+        name = serializers.CharField()
+        is_pilot = serializers.BooleanField()
+        station_address = serializers.CharField()
+        station_phone = serializers.CharField()
+        beats = BeatOutput(many=True)
+        community_areas = AreaOutput(many=True)
+        organizations = OrganizationOutput(many=True)
+
+    @extend_schema(
+        operation_id="districts_retrieve", tags=["reference"],
+        parameters=[OpenApiParameter("number", str, OpenApiParameter.PATH,
+                                     description="Three digits (`007`); `7` is accepted.")],
+        responses=responses_with_errors({200: OutputSerializer}),
+    )
+    def get(self, request, number: str):
+        try:
+            district = District.objects.prefetch_related(
+                Prefetch("beats", queryset=Beat.objects.defer("boundary"))
+            ).get(number=normalise_district(number))
+        except (ValueError, District.DoesNotExist):
+            raise Http404("No such district.") from None
+        district.community_areas = community_areas_in_district(district).defer("boundary")
+        district.organizations = organizations_in_district(district)
+        return Response(self.OutputSerializer(district).data)
+
+
+class OrganizationListApi(ApiView):
+    """Outreach callers see their own organisation; everyone else sees all of them."""
+
+    operation = REFERENCE
+    OutputSerializer = OrganizationOutput
+
+    @extend_schema(operation_id="organizations_list", tags=["reference"],
+                   responses=responses_with_errors({200: OrganizationOutput(many=True)}))
+    def get(self, request):
+        return self.paginate(organizations_for_user(request.user).order_by("name"), self.OutputSerializer)
+
+
+class HospitalListApi(ApiView):
+    operation = REFERENCE
+
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        area = serializers.CharField()
+        adult_trauma_level = serializers.CharField()
+        pediatric_trauma_level = serializers.CharField()
+        violence_intervention = serializers.CharField()
+        active = serializers.BooleanField()
+
+    @extend_schema(operation_id="hospitals_list", tags=["reference"],
+                   responses=responses_with_errors({200: OutputSerializer(many=True)}))
+    def get(self, request):
+        return self.paginate(Hospital.objects.all(), self.OutputSerializer)
+
+
+class TokenCreateApi(ApiView):
+    """A user's API token for `Authorization: Token <token>` (DRF authtoken; one per user)."""
+
+    permission_classes = []
+    authentication_classes = []
+    throttle_classes = [LoginRateThrottle]
+
+    class InputSerializer(StrictSerializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=256, style={"input_type": "password"}, trim_whitespace=False)
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+
+    @extend_schema(
+        operation_id="auth_token_create", tags=["auth"], auth=[], request=InputSerializer,
+        responses=responses_with_errors({200: OutputSerializer}, write=True),
+        examples=[
+            OpenApiExample("Sign in", request_only=True, value={"username": "dana", "password": "…"}),
+            OpenApiExample("Token", response_only=True, value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}),
+        ],
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, username=data.validated_data["username"],
+                            password=data.validated_data["password"])
+        if user is None or not user.is_active:
+            raise ValidationError({"non_field_errors": ["Unable to sign in with these credentials."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        audit_log(actor=user, source="api", action="api.token_issued", data={})
+        return Response(self.OutputSerializer({"token": token.key}).data)

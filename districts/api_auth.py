@@ -1,0 +1,187 @@
+"""Who is calling the API and how often: integration tokens, role and operation checks, rate limits.
+
+Integration tokens (`IntegrationToken`) are created by administrators, shown once and stored
+as a SHA-256 digest. Each acts as its own service account whose membership is scoped to the
+token's district (a CPD role) or organisation (an outreach role), so the ordinary access
+helpers scope its querysets; `operations` narrows what it may call.
+"""
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
+from rest_framework.throttling import SimpleRateThrottle
+
+from audit.services import audit_log
+
+from .access import scope_of
+from .models import District, IntegrationToken, Membership, Organization, Role
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "cvi_"  # noqa: S105 - a public marker, not a secret
+# Writing last_used_at on every request would turn each read into a write; a minute is precise enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def integration_token_create(
+    *,
+    actor,
+    name: str,
+    operations: list[str],
+    organization: Organization | None = None,
+    district: District | None = None,
+    expires_at=None,
+) -> tuple[IntegrationToken, str]:
+    """Create a token and its service account; return the token and the raw key (shown once).
+
+    Exactly one of `organization` and `district` must be given.
+    """
+    from django.core.exceptions import ValidationError
+
+    if (organization is None) == (district is None):
+        raise ValidationError({"organization": ["Scope the token to exactly one organisation or one district."]})
+    unknown = sorted(set(operations) - set(IntegrationToken.Operation.values))
+    if unknown or not operations:
+        raise ValidationError({"operations": [f"Choose operations from the list (unknown: {', '.join(unknown)})."
+                                              if unknown else "Choose at least one operation."]})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    prefix = raw[: len(TOKEN_PREFIX) + 6]
+    user = get_user_model().objects.create_user(username=f"integration-{prefix}-{secrets.token_hex(3)}")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    Membership.objects.create(
+        user=user,
+        role=Role.CPD_STAFF if district else Role.OUTREACH_WORKER,
+        district=district,
+        organization=organization,
+    )
+    token = IntegrationToken.objects.create(
+        name=name, key_prefix=prefix, key_hash=token_digest(raw), user=user, organization=organization,
+        district=district, operations=sorted(set(operations)), created_by=actor, expires_at=expires_at,
+    )
+    audit_log(actor=actor, source="web", action="integration_token.created", obj=token,
+              data={"operations": token.operations, "scope": token.scope_label})
+    return token, raw
+
+
+def integration_token_revoke(*, token: IntegrationToken, actor) -> IntegrationToken:
+    """Revoke the token (idempotent); its service account can no longer sign in either."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        get_user_model().objects.filter(pk=token.user_id).update(is_active=False)
+        audit_log(actor=actor, source="web", action="integration_token.revoked", obj=token)
+    return token
+
+
+class IntegrationTokenAuthentication(BaseAuthentication):
+    """`Authorization: Token cvi_…` (or `Bearer cvi_…`). Other tokens are left to DRF's own class."""
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() not in (b"token", b"bearer"):
+            return None
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Invalid token.") from None
+        if not raw.startswith(TOKEN_PREFIX):
+            return None
+        token = (IntegrationToken.objects.select_related("user", "organization", "district")
+                 .filter(key_hash=token_digest(raw)).first())
+        if token is None:
+            raise AuthenticationFailed("Invalid integration token.")
+        now = timezone.now()
+        if token.revoked_at is not None:
+            raise AuthenticationFailed("This integration token has been revoked.")
+        if token.expires_at is not None and token.expires_at <= now:
+            raise AuthenticationFailed("This integration token has expired.")
+        if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+            IntegrationToken.objects.filter(pk=token.pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+            ).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return "Token"
+
+
+class RoleAndOperation(BasePermission):
+    """The view's `roles` (a set of Role values, None for any member) and, for an integration
+    token, the view's `operation` among the token's operations."""
+
+    message = "Your role cannot do this."
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth if isinstance(request.auth, IntegrationToken) else None
+        operation = getattr(view, "operation", None)
+        if token is not None and operation not in token.operations:
+            self.message = f"This integration token may not call this operation ({operation})."
+            return False
+        roles = getattr(view, "roles", None)
+        scope = scope_of(request.user)
+        if scope.role is None or (roles is not None and scope.role not in roles):
+            self.message = "Your role cannot do this."
+            return False
+        return True
+
+
+DEFAULT_RATES = {"anon": "30/min", "login": "10/min", "user": "300/min", "integration": "600/min"}
+
+
+def api_rates() -> dict[str, str]:
+    """Rates per scope; `API_THROTTLE_RATES` in settings overrides any of them."""
+    return {**DEFAULT_RATES, **getattr(settings, "API_THROTTLE_RATES", {})}
+
+
+class ApiRateThrottle(SimpleRateThrottle):
+    """One bucket per integration token, per user, or per address for anonymous callers.
+
+    Counts live in the default cache (Redis in production). If the cache is down the request
+    is let through: an incident must never be refused because the rate counter is unreachable.
+    """
+
+    def __init__(self):  # the scope, hence the rate, is known only per request
+        pass
+
+    def scope_for(self, request) -> tuple[str, str]:
+        if isinstance(request.auth, IntegrationToken):
+            return "integration", f"t{request.auth.pk}"
+        if request.user and request.user.is_authenticated:
+            return "user", f"u{request.user.pk}"
+        return "anon", self.get_ident(request)
+
+    def allow_request(self, request, view) -> bool:
+        self.scope, self.ident = self.scope_for(request)
+        self.rate = api_rates()[self.scope]
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - any cache failure
+            logger.warning("API rate limit cache unavailable; letting the request through", exc_info=True)
+            return True
+
+    def get_cache_key(self, request, view) -> str:
+        return f"cvi:api-throttle:{self.scope}:{self.ident}"
+
+
+class LoginRateThrottle(ApiRateThrottle):
+    """The token endpoint: per address, to slow password guessing."""
+
+    def scope_for(self, request) -> tuple[str, str]:
+        return "login", self.get_ident(request)

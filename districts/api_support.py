@@ -1,0 +1,242 @@
+"""The API's shared parts: the base view, strict input, error handling, the body limit, pagination,
+and the fields every app's API uses (districts as three digits, times in UTC).
+
+Errors follow API.md: 400 `{"field": ["message"]}` (problems not tied to one field under
+`non_field_errors`), 401/403/404/409/413/429 `{"detail": "message"}`. Every rejected request
+is written to the audit trail as `api.rejected` with the status and the names of the fields at
+fault (never their values), so probing and broken integrations are visible.
+"""
+
+import datetime
+import json
+import logging
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from audit.services import audit_log
+
+from .api_auth import ApiRateThrottle, RoleAndOperation
+from .models import District, IntegrationToken
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+# --- errors -----------------------------------------------------------------------------
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This conflicts with what is stored."
+    default_code = "conflict"
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = f"The request body is larger than {MAX_BODY_BYTES // 1024 // 1024} MB."
+    default_code = "too_large"
+
+
+def _translate(exc):
+    from notifications.exceptions import Conflict
+
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, Conflict):
+        return ConflictError(str(exc) or ConflictError.default_detail)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(str(exc) or "Not found.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or "Your role cannot do this.")
+    return exc
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, plus domain exceptions, 400s keyed by field, and the audit of rejections."""
+    exc = _translate(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let it be a 500 and reach the error log
+    if response.status_code == 400 and not isinstance(response.data, dict):
+        response.data = {"non_field_errors": response.data if isinstance(response.data, list) else [response.data]}
+    elif response.status_code == 400 and set(response.data) == {"detail"}:
+        response.data = {"non_field_errors": [response.data["detail"]]}
+    if response.status_code != status.HTTP_429_TOO_MANY_REQUESTS:  # floods are counted by the throttle, not logged
+        _audit_rejection(context.get("request"), context.get("view"), response)
+    return response
+
+
+def _audit_rejection(request, view, response) -> None:
+    if request is None:
+        return
+    auth = getattr(request, "_auth", None)
+    data = {
+        "method": request.method,
+        "path": request.path[:200],
+        "status": response.status_code,
+        "operation": getattr(view, "operation", None) or type(view).__name__,
+    }
+    if response.status_code == 400 and isinstance(response.data, dict):
+        data["fields"] = sorted(str(key) for key in response.data)[:20]
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        data["reason"] = str(response.data["detail"])[:200]
+    if isinstance(auth, IntegrationToken):
+        data["integration_token"] = str(auth.code)
+    try:
+        audit_log(actor=getattr(request, "_user", None), source="api", action="api.rejected", data=data)
+    except Exception:  # noqa: BLE001 - a failed audit write must not turn a 4xx into a 500
+        logger.exception("could not audit a rejected API request")
+
+
+# --- parsing and the body limit ---------------------------------------------------------
+
+class LimitedJSONParser(JSONParser):
+    """JSON only, at most 1 MB, read without trusting Content-Length alone."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        length = request.META.get("CONTENT_LENGTH") if request is not None else None
+        try:
+            if length and int(length) > MAX_BODY_BYTES:
+                raise BodyTooLarge()
+        except ValueError:
+            raise exceptions.ParseError("Invalid Content-Length.") from None
+        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
+        if len(body) > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        if not body.strip():
+            return {}
+        try:
+            return json.loads(body.decode(self.charset if hasattr(self, "charset") else "utf-8"),
+                              parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise exceptions.ParseError(f"Malformed JSON: {exc}") from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# --- pagination -------------------------------------------------------------------------
+
+class ApiPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- the base view ----------------------------------------------------------------------
+
+class ApiView(APIView):
+    """One operation. Subclasses set `roles` (None: any member) and `operation` (for tokens)."""
+
+    roles: frozenset | None = None
+    operation: str | None = None
+    permission_classes = [IsAuthenticated, RoleAndOperation]
+    parser_classes = [LimitedJSONParser]
+    throttle_classes = [ApiRateThrottle]
+    pagination_class = ApiPagination  # read by the schema generator for list responses
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def paginate(self, queryset, serializer_class, **context):
+        paginator = ApiPagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
+
+
+# --- input and output fields ------------------------------------------------------------
+
+class StrictSerializer(serializers.Serializer):
+    """Input that names a field the API does not know is refused, not silently dropped."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in known)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+def normalise_district(value) -> str:
+    """`7`, `"7"`, `"07"`, `"007"` → `"007"`; anything else raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError
+    if not text.isascii() or not text.isdigit() or not 1 <= len(text) <= 3:
+        raise ValueError
+    return text.zfill(3)
+
+
+class DistrictField(serializers.Field):
+    """A CPD district as three digits; accepts an integer or an unpadded string on input."""
+
+    default_error_messages = {
+        "invalid": "A district is a CPD district number, e.g. \"007\" or 7.",
+        "unknown": "No district {number}.",
+    }
+
+    def to_internal_value(self, data) -> District:
+        try:
+            number = normalise_district(data)
+        except ValueError:
+            self.fail("invalid")
+        district = District.objects.filter(number=number).first()
+        if district is None:
+            self.fail("unknown", number=number)
+        return district
+
+    def to_representation(self, value) -> str:
+        return value.number if isinstance(value, District) else str(value)
+
+
+def utc_datetime(**kwargs) -> serializers.DateTimeField:
+    """An output time, always in UTC with a `Z`."""
+    return serializers.DateTimeField(default_timezone=datetime.UTC, **kwargs)
+
+
+def local_datetime(**kwargs) -> serializers.DateTimeField:
+    """An input time; one without an offset is read as Chicago local time."""
+    return serializers.DateTimeField(default_timezone=CHICAGO, **kwargs)
+
+
+# --- schema helpers ---------------------------------------------------------------------
+
+FieldErrors = inline_serializer(
+    "FieldErrors",
+    fields={"non_field_errors": serializers.ListField(child=serializers.CharField(), required=False)},
+)
+Detail = inline_serializer("ErrorDetail", fields={"detail": serializers.CharField()})
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(FieldErrors, description="Bad input: `{\"field\": [\"message\", ...]}`."),
+    401: OpenApiResponse(Detail, description="No credentials, or a bad, expired or revoked token."),
+    403: OpenApiResponse(Detail, description="Your role (or this integration token) may not do this."),
+    404: OpenApiResponse(Detail, description="No such object within your scope."),
+    429: OpenApiResponse(Detail, description="Too many requests; retry after the `Retry-After` seconds."),
+}
+WRITE_ERRORS = {**ERROR_RESPONSES, 413: OpenApiResponse(Detail, description="The body is over 1 MB.")}
+
+
+def responses_with_errors(ok: dict, *, write: bool = False, extra: dict | None = None) -> dict:
+    return {**ok, **(WRITE_ERRORS if write else ERROR_RESPONSES), **(extra or {})}
