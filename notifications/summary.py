@@ -37,6 +37,12 @@ FUTURE_GRACE = timedelta(minutes=5)
 _VIA_BY_SOURCE = {"web": "app", "phone": "app", "api": "api", "system": "app"}
 
 
+def _locked(notification: Notification) -> Notification:
+    """The notification re-read under a row lock: taps from two phones apply one after the other."""
+    return (Notification.objects.select_for_update(of=("self",)).select_related("organization", "incident")
+            .get(pk=notification.pk))
+
+
 def _check_time(notification: Notification, at: datetime, field: str) -> None:
     """A tap or arrival time must fall between the shooting and now (5 minutes' grace)."""
     if timezone.is_naive(at):
@@ -110,9 +116,7 @@ def notification_status_set(
     if status != Status.UNABLE:
         reason = ""
     at = at or timezone.now()
-    notification = Notification.objects.select_for_update().select_related("organization", "incident").get(
-        pk=notification.pk
-    )
+    notification = _locked(notification)
     _check_time(notification, at, "at")
     notification = _acknowledge(notification, actor=actor, source=source, at=at)
     if status == Status.ACKNOWLEDGED or (status == notification.status and reason == notification.unable_reason):
@@ -141,9 +145,7 @@ def notification_status_correct(
     keeps the time before and after. Raises ValidationError when there is no such tap or the
     time is impossible.
     """
-    notification = Notification.objects.select_for_update().select_related("organization", "incident").get(
-        pk=notification.pk
-    )
+    notification = _locked(notification)
     entry = (TimelineEntry.objects.filter(notification=notification, kind=f"notification.{status}")
              .order_by("-at", "-id").first())
     if status not in TAP_STATUSES or entry is None:

@@ -1,0 +1,104 @@
+"""Reads for outreach pages. Every function takes the organisation (or user) it is scoped to."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from audit.models import Event
+from districts.models import Membership, Organization
+from notifications.models import Notification, TimelineEntry, Victim
+
+from .models import FollowUp, ResponseLog
+
+FEED_SIZE = 50
+UNACKNOWLEDGED = (Notification.Status.PENDING, Notification.Status.SENT, Notification.Status.DELIVERED,
+                  Notification.Status.FAILED)
+
+
+def feed_for_organization(organization_id: int, *, limit: int = FEED_SIZE) -> list[Notification]:
+    """The organisation's incident notifications: unacknowledged first, then newest first."""
+    return list(
+        Notification.objects.filter(organization_id=organization_id, kind=Notification.Kind.INCIDENT)
+        .select_related("incident__community_area", "incident__hospital", "incident__district", "assigned_to")
+        .defer("incident__community_area__boundary", "incident__district__boundary")
+        .annotate(waiting=Case(When(acknowledged_at__isnull=True, then=Value(0)), default=Value(1),
+                               output_field=IntegerField()))
+        .order_by("waiting", "-incident__occurred_at", "-created_at")[:limit]
+    )
+
+
+def victims_summary(incident) -> list[dict]:
+    """Victims as outreach may see them: age band, sex and whether fatal, nothing else."""
+    return [{"age_band": v.get_age_band_display(), "sex": v.sex, "fatal": v.fatal}
+            for v in Victim.objects.filter(incident=incident).only("age_band", "sex", "fatal")]
+
+
+def taps_for_notification(notification: Notification) -> list[TimelineEntry]:
+    """The organisation's own status taps, oldest first (a correctable list)."""
+    return list(TimelineEntry.objects.filter(notification=notification, kind__startswith="notification.")
+                .order_by("at", "id"))
+
+
+def responses_for_notification(notification: Notification) -> QuerySet[ResponseLog]:
+    return (ResponseLog.objects.filter(notification=notification).select_related("created_by")
+            .prefetch_related("referrals").order_by("created_at"))
+
+
+def followups_for_user(user, *, include_done: bool = False) -> QuerySet[FollowUp]:
+    followups = FollowUp.objects.filter(assigned_to=user).select_related("notification__incident")
+    if not include_done:
+        followups = followups.filter(done_at__isnull=True)
+    return followups.order_by("due_on", "id")
+
+
+def followups_due_count(user) -> int:
+    return FollowUp.objects.filter(assigned_to=user, done_at__isnull=True, due_on__lte=timezone.localdate()).count()
+
+
+def team_members(organization: Organization):
+    return (get_user_model().objects.filter(membership__organization=organization)
+            .select_related("membership").order_by("first_name", "username"))
+
+
+def team_activity(organization: Organization, *, days: int = 30) -> list[dict]:
+    """Per member over the last `days`: acknowledgements, responses logged, open follow-ups."""
+    since = timezone.now() - timedelta(days=days)
+    users = team_members(organization)
+    acks = dict(Notification.objects.filter(organization=organization, acknowledged_at__gte=since)
+                .values("acknowledged_by").annotate(n=Count("id")).values_list("acknowledged_by", "n"))
+    logs = dict(ResponseLog.objects.filter(organization=organization, created_at__gte=since)
+                .values("created_by").annotate(n=Count("id")).values_list("created_by", "n"))
+    open_followups = dict(FollowUp.objects.filter(organization=organization, done_at__isnull=True)
+                          .values("assigned_to").annotate(n=Count("id")).values_list("assigned_to", "n"))
+    return [{"user": u, "role": u.membership.get_role_display(), "acks": acks.get(u.pk, 0),
+             "responses": logs.get(u.pk, 0), "open_followups": open_followups.get(u.pk, 0)} for u in users]
+
+
+def organization_numbers(organization: Organization, *, days: int = 30) -> dict:
+    since = timezone.now() - timedelta(days=days)
+    notifications = Notification.objects.filter(organization=organization, kind=Notification.Kind.INCIDENT,
+                                                created_at__gte=since)
+    return notifications.aggregate(
+        notified=Count("id"),
+        acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
+        responded=Count("id", filter=Q(responded=True)),
+        unassigned=Count("id", filter=Q(assigned_to__isnull=True, responded=False)),
+    )
+
+
+def recent_notifications(organization: Organization, *, limit: int = 30) -> list[Notification]:
+    return list(Notification.objects.filter(organization=organization, kind=Notification.Kind.INCIDENT)
+                .select_related("incident__community_area", "assigned_to")
+                .defer("incident__community_area__boundary").order_by("-created_at")[:limit])
+
+
+def summary_views(organization: Organization, *, limit: int = 100) -> list[Event]:
+    """Who at CPD or the CSCC looked at the organisation's response summaries, newest first."""
+    return list(Event.objects.filter(action="summary.viewed", data__organization=str(organization.code))
+                .select_related("actor__membership__district").order_by("-at")[:limit])
+
+
+def members_for_choice(organization: Organization):
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("user__first_name")
