@@ -184,8 +184,9 @@ STORAGES = {
 }
 
 # --- Mail and SMS ---------------------------------------------------------------------
-# Django 6.1 mailers. EMAIL_URL-style settings kept apart so a deployment sets host and port only.
-_smtp_host = env_str("EMAIL_HOST")
+# Django 6.1 mailers. Without EMAIL_HOST: the console in development; in production (DEBUG off)
+# SMTP on localhost, so a password reset is never silently printed to a log nobody reads.
+_smtp_host = env_str("EMAIL_HOST", "" if DEBUG else "localhost")
 MAILERS = {
     "default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

@@ -1,0 +1,51 @@
+"""Under production settings, Django's deployment checklist finds nothing to warn about."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DJANGO_SETTINGS_MODULE": "cvi_portal.settings",
+                   **env}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "portal.example.org",
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        **extra,
+    }
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+    assert "WARNINGS" not in result.stderr
+
+
+def test_check_deploy_is_clean_with_the_full_production_set():
+    """As docker-compose runs it: Redis, a mail relay, the public origin."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env(
+        REDIS_URL=os.environ["REDIS_URL"], EMAIL_HOST="mailcatcher", EMAIL_PORT="1025",
+        CSRF_TRUSTED_ORIGINS="https://portal.example.org", SITE_URL="https://portal.example.org",
+    ))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_same_check_flags_a_development_configuration(tmp_path):
+    """The test above can fail: DEBUG on is exactly what the checklist warns about."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="true", CVI_VAR_DIR=str(tmp_path),
+                    DATABASE_URL=os.environ["DATABASE_URL"])
+    assert result.returncode != 0
+    assert "security.W018" in result.stderr  # DEBUG should not be True in deployment

@@ -1,0 +1,160 @@
+"""Settings come from the environment and refuse a bad value at start, naming it.
+
+Each case starts a fresh Python process with only the variables under test, as a
+deployment would, and loads the real settings module.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cvi_portal.env import ImproperlyConfiguredEnv, load_dotenv, parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STRONG_KEY = "k3Xb9-Qm2Zr7Wp4Lt8Vn1Hs6Jd5Fg0Ya" + "Tc3Ue8Io2Pq7Rw9Ex4Nz1Mb6"
+SHOW = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], "
+    "'conn_max_age': s.DATABASES['default'].get('CONN_MAX_AGE'), 'eager': s.CELERY_TASK_ALWAYS_EAGER, "
+    "'broker': s.CELERY_BROKER_URL, 'reuse': s.CELERY_DB_REUSE_MAX, 'debug': s.DEBUG, "
+    "'mail': s.MAILERS['default']['BACKEND'], 'cache': s.CACHES['default']['BACKEND'], "
+    "'hosts': s.ALLOWED_HOSTS, 'key_len': len(s.SECRET_KEY)}))"
+)
+
+
+def load_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    """Import the settings in a new process with exactly `env` (plus PATH) set."""
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CVI_VAR_DIR": str(tmp_path),
+                   "DJANGO_SETTINGS_MODULE": "cvi_portal.settings", **env}
+    return subprocess.run([sys.executable, "-c", SHOW], cwd=BASE_DIR, env=environment,
+                          capture_output=True, text=True, timeout=60)
+
+
+def refused(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0, result.stdout
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("cvi_portal.env.ImproperlyConfiguredEnv: "), result.stderr
+    return last_line.removeprefix("cvi_portal.env.ImproperlyConfiguredEnv: ")
+
+
+def test_with_nothing_set_the_portal_runs_on_the_embedded_default(tmp_path):
+    result = load_settings(tmp_path)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["engine"] == "django.db.backends.sqlite3"
+    assert shown["eager"] is True and shown["broker"] == ""
+    assert shown["debug"] is True
+    assert shown["mail"] == "django.core.mail.backends.console.EmailBackend"
+    assert shown["cache"].endswith("LocMemCache")
+    assert shown["key_len"] >= 50
+    # The generated development secret is kept, so sessions survive a restart.
+    assert json.loads(load_settings(tmp_path).stdout)["key_len"] == shown["key_len"]
+    assert (tmp_path / "dev-secret-key").exists()
+
+
+def test_with_postgres_and_redis_it_keeps_connections_and_uses_real_workers(tmp_path):
+    result = load_settings(tmp_path, DATABASE_URL="postgres://cvi:pw@db.internal:5433/cvi?sslmode=require",
+                           REDIS_URL="redis://cache.internal:6379/0", CONN_MAX_AGE="120",
+                           CELERY_DB_REUSE_MAX="500")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["engine"] == "django.db.backends.postgresql"
+    assert shown["conn_max_age"] == 120
+    assert shown["eager"] is False and shown["broker"] == "redis://cache.internal:6379/0"
+    assert shown["reuse"] == 500
+    assert shown["cache"].endswith("RedisCache")
+
+
+def test_a_production_configuration_loads(tmp_path):
+    result = load_settings(tmp_path, DEBUG="false", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="portal.example.org, x.org",
+                           DATABASE_URL="postgres://cvi@db/cvi")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["debug"] is False and shown["hosts"] == ["portal.example.org", "x.org"]
+    assert shown["mail"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://cvi@db/cvi", "DATABASE_URL has the scheme 'mysql'; use postgres:// or sqlite:///"),
+        ("postgres://cvi:hunter2-secret@db:fivefourthree/cvi", "DATABASE_URL has a port that is not a number"),
+        ("postgres://cvi@db/", "DATABASE_URL needs a database name: postgres://host/name"),
+        ("postgres://cvi@db/cvi/extra", "DATABASE_URL needs a database name: postgres://host/name"),
+        ("postgres:///cvi", "DATABASE_URL needs a host: postgres://host/name"),
+        ("localhost:5432", "DATABASE_URL has the scheme 'localhost'; use postgres:// or sqlite:///"),
+        ("sqlite://", "DATABASE_URL for SQLite needs a file: sqlite:///db.sqlite3"),
+    ],
+)
+def test_a_malformed_database_url_stops_the_start_and_says_what_is_wrong(tmp_path, url, message):
+    assert refused(load_settings(tmp_path, DATABASE_URL=url)) == message
+
+
+def test_the_database_password_is_never_echoed_in_the_error(tmp_path):
+    result = load_settings(tmp_path, DATABASE_URL="postgres://cvi:hunter2-secret@db:fivefourthree/cvi")
+    assert result.returncode != 0
+    assert "hunter2-secret" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("value", ["maybe", "flase", "2"])
+def test_a_debug_value_that_is_not_a_boolean_is_refused(tmp_path, value):
+    assert refused(load_settings(tmp_path, DEBUG=value)) == f"DEBUG={value!r} is not a boolean (use true or false)"
+
+
+def test_production_without_a_secret_key_is_refused(tmp_path):
+    message = refused(load_settings(tmp_path, DEBUG="false", ALLOWED_HOSTS="portal.example.org"))
+    assert message == "SECRET_KEY must be set when DEBUG=false"
+
+
+@pytest.mark.parametrize("key", ["short-key", "django-insecure-" + "x" * 50, "a" * 60])
+def test_production_with_a_weak_secret_key_is_refused(tmp_path, key):
+    message = refused(load_settings(tmp_path, DEBUG="false", SECRET_KEY=key, ALLOWED_HOSTS="portal.example.org"))
+    assert message == "SECRET_KEY is too weak for DEBUG=false: use 50+ random characters"
+
+
+def test_production_without_allowed_hosts_is_refused(tmp_path):
+    message = refused(load_settings(tmp_path, DEBUG="false", SECRET_KEY=STRONG_KEY))
+    assert message == "ALLOWED_HOSTS must be set when DEBUG=false"
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("CONN_MAX_AGE", "a minute", "CONN_MAX_AGE='a minute' is not a whole number"),
+    ("CELERY_DB_REUSE_MAX", "-1", "CELERY_DB_REUSE_MAX=-1 is below the minimum 0"),
+])
+def test_a_number_setting_that_is_not_a_number_is_refused(tmp_path, name, value, message):
+    assert refused(load_settings(tmp_path, DATABASE_URL="postgres://cvi@db/cvi", **{name: value})) == message
+
+
+def test_a_database_url_becomes_a_pooled_postgres_entry_with_decoded_credentials():
+    entry = parse_database_url("postgres://cvi%40ops:p%2Fw@db.internal:6432/cvi%5Fprod?sslmode=require",
+                               conn_max_age=60)
+    assert entry == {
+        "ENGINE": "django.db.backends.postgresql", "NAME": "cvi_prod", "USER": "cvi@ops", "PASSWORD": "p/w",
+        "HOST": "db.internal", "PORT": "6432", "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"sslmode": "require"},
+    }
+
+
+def test_a_dotenv_file_fills_in_only_what_the_environment_does_not_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("CVI_TEST_ALREADY", "from-environment")
+    monkeypatch.delenv("CVI_TEST_NEW", raising=False)
+    monkeypatch.delenv("CVI_TEST_QUOTED", raising=False)
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# a comment\n\nCVI_TEST_ALREADY=from-file\nCVI_TEST_NEW=new\nCVI_TEST_QUOTED='a b'\n")
+    load_dotenv(dotenv)
+    assert os.environ["CVI_TEST_ALREADY"] == "from-environment"
+    assert os.environ["CVI_TEST_NEW"] == "new"
+    assert os.environ["CVI_TEST_QUOTED"] == "a b"
+    monkeypatch.delenv("CVI_TEST_NEW")
+    monkeypatch.delenv("CVI_TEST_QUOTED")
+
+
+def test_a_dotenv_line_that_is_not_key_value_is_refused_with_its_line_number(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DEBUG=false\nthis is not a setting\n")
+    with pytest.raises(ImproperlyConfiguredEnv, match=r"^\.env line 2 is not KEY=value$"):
+        load_dotenv(dotenv)
