@@ -5,8 +5,17 @@ from django.core.cache import cache
 
 from cvi_portal.health import CANARY_KEY
 
+from .outbox import delivery_attempt
+
 
 @shared_task(name="notifications.tasks.worker_canary", ignore_result=True)
 def worker_canary() -> None:
     """Beat runs this every minute; /readyz reports how long ago a worker last ran it."""
     cache.set(CANARY_KEY, time.time(), timeout=None)
+
+
+@shared_task(name="notifications.tasks.deliver", ignore_result=True)
+def deliver(delivery_id: int) -> str:
+    """Send one delivery. Safe to run twice: the claim inside makes a duplicate a no-op, and
+    retries live in the row (`next_attempt_at`), not in Celery, so the relay owns the schedule."""
+    return delivery_attempt(delivery_id=delivery_id)

@@ -1,0 +1,116 @@
+"""Requests that come back from a message: the one-tap acknowledgement link, SMS replies, and
+the SMS provider's status callbacks.
+
+None of them needs a login: the link is signed and expires, SMS requests are checked by the
+backend (Twilio's X-Twilio-Signature, or a shared secret header for the console and locmem
+backends). A refused request changes nothing and leaves an audit event.
+"""
+
+import logging
+from xml.sax.saxutils import escape
+
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import Source
+from audit.services import audit_log
+from districts.models import Channel, Membership
+
+from . import sms
+from .acknowledgements import ack_token_read, notification_acknowledge
+from .exceptions import InvalidAcknowledgement, TransportError
+from .models import Delivery, Notification
+from .outbox import delivery_confirm, delivery_failure_record
+
+logger = logging.getLogger(__name__)
+
+ACK_WORDS = {"1", "ACK", "OK", "YES", "Y"}
+
+
+@require_http_methods(["GET", "POST"])
+def ack_link(request, token: str):
+    """GET: a confirm page with one big button (a link preview or a mail scanner fetching the
+    URL must not acknowledge). POST: acknowledge. Forged or expired: 400, nothing changed."""
+    try:
+        delivery = ack_token_read(token)
+    except InvalidAcknowledgement as exc:
+        audit_log(actor=request.user, source=Source.WEB, action="notification.ack_refused",
+                  data={"reason": str(exc), "method": request.method})
+        return render(request, "notifications/ack_refused.html", {"reason": str(exc)}, status=400)
+    notification = delivery.notification
+    if request.method == "POST":
+        actor = request.user if request.user.is_authenticated else delivery.recipient
+        notification = notification_acknowledge(notification=notification, actor=actor, via="link")
+    return render(request, "notifications/ack_confirm.html",
+                  {"notification": notification, "incident": notification.incident})
+
+
+def _twiml(text: str) -> HttpResponse:
+    body = f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(text)}</Message></Response>'
+    return HttpResponse(body, content_type="text/xml")
+
+
+def _refuse(request, what: str) -> HttpResponse:
+    audit_log(actor=None, source=Source.PHONE, action=f"{what}.refused", data={"reason": "bad signature"})
+    return HttpResponseForbidden("signature check failed")
+
+
+def latest_unacknowledged_for_number(number: str) -> tuple[Notification | None, object]:
+    """The newest unacknowledged notification sent by SMS to this number, and the user the number
+    belongs to (None for a shared phone tree)."""
+    delivery = (Delivery.objects.filter(kind=Channel.Kind.SMS, target=number, notification__isnull=False,
+                                        notification__acknowledged_at__isnull=True)
+                .exclude(status__in=[Delivery.Status.CANCELLED, Delivery.Status.QUEUED])
+                .select_related("notification", "recipient").order_by("-created_at", "-id").first())
+    if delivery is None:
+        return None, None
+    user = delivery.recipient
+    if user is None:
+        member = Membership.objects.filter(phone=number, organization_id=delivery.notification.organization_id).first()
+        user = member.user if member else None
+    return delivery.notification, user
+
+
+@csrf_exempt
+@require_POST
+def sms_inbound(request):
+    """A reply to a notification text. `1`, `ACK` or `OK` acknowledges the sender's newest
+    unacknowledged notification; anything else gets a short help reply."""
+    if not sms.get_backend().verify_request(request):
+        return _refuse(request, "sms.inbound")
+    number, word = request.POST.get("From", "").strip(), request.POST.get("Body", "").strip().upper().rstrip(".!")
+    if not number:
+        return HttpResponseBadRequest("From is required")
+    if word not in ACK_WORDS:
+        return _twiml("Reply 1 to acknowledge the latest CVI notification.")
+    notification, user = latest_unacknowledged_for_number(number)
+    if notification is None:
+        return _twiml("Nothing waiting to acknowledge. Thank you.")
+    notification_acknowledge(notification=notification, actor=user, via="sms")
+    return _twiml(f"Acknowledged for {notification.organization}. Thank you.")
+
+
+@csrf_exempt
+@require_POST
+def sms_status(request):
+    """The provider's delivery report for one message (Twilio: MessageSid, MessageStatus)."""
+    if not sms.get_backend().verify_request(request):
+        return _refuse(request, "sms.status")
+    provider_id, status = request.POST.get("MessageSid", ""), request.POST.get("MessageStatus", "")
+    delivery = (Delivery.objects.select_related("notification__organization", "channel")
+                .filter(~Q(provider_id=""), provider_id=provider_id).first())
+    if delivery is None:
+        return HttpResponse(status=204)
+    if status == "delivered":
+        delivery_confirm(delivery=delivery, at=timezone.now())
+    elif status in ("failed", "undelivered") and delivery.status in (Delivery.Status.SENT, Delivery.Status.DELIVERED):
+        # Sent but never reached the phone: back into the outbox's retry schedule.
+        code = request.POST.get("ErrorCode", "")
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENDING)
+        delivery_failure_record(delivery=delivery, error=TransportError(
+            f"provider reported {status} {code}".strip(), permanent=code in {"30003", "30005", "30006"}))
+    return HttpResponse(status=204)

@@ -1,0 +1,138 @@
+"""What each delivery says: one function per message kind, rendered from
+templates/notifications/messages/<kind>{-subject.txt,.txt,.html} and sms.txt.
+
+The trust boundary: every body carries the district, block, time, victim count and links
+(the one-tap acknowledgement and the full incident behind login). Never names, never the
+CPD note, never anything from an organisation's own record. Webhook `data` carries the same
+facts plus codes.
+"""
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from .acknowledgements import ack_url
+from .models import Delivery, Notification
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+INCIDENT_NOTIFIED = "incident.notified"
+INCIDENT_UPDATED = "incident.updated"
+NOTIFICATION_ESCALATED = "notification.escalated"
+NOTIFICATION_DRILL = "notification.drill"
+
+ESCALATION_ROLES = {1: "the on-call backup", 2: "a supervisor", 3: "the CSCC duty desk"}
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    subject: str
+    text: str
+    html: str
+    short: str  # SMS and push body
+    ack_url: str
+    data: dict = field(default_factory=dict)  # the webhook's "data"
+
+
+def _portal_url(notification: Notification) -> str:
+    try:
+        path = reverse("notifications:notification_detail", kwargs={"code": notification.code})
+    except NoReverseMatch:
+        path = "/"
+    return settings.SITE_URL + path
+
+
+def _context(delivery: Delivery, headline: str) -> dict:
+    notification = delivery.notification
+    incident = notification.incident
+    context = {
+        "headline": headline,
+        "notification": notification,
+        "incident": incident,
+        "organization": notification.organization,
+        "ack_url": ack_url(delivery),
+        "portal_url": _portal_url(notification),
+    }
+    if incident is not None:
+        context.update(
+            district=incident.district.label,
+            district_number=int(incident.district.number),
+            occurred_local=incident.occurred_at.astimezone(CHICAGO),
+        )
+    return context
+
+
+def _data(delivery: Delivery, context: dict) -> dict:
+    notification, incident = delivery.notification, delivery.notification.incident
+    data = {"notification": str(notification.code), "organization": str(notification.organization.code),
+            "purpose": delivery.purpose, "acknowledge_url": context["ack_url"]}
+    if incident is not None:
+        data["incident"] = {
+            "code": str(incident.code),
+            "district": incident.district.number,
+            "block": incident.block,
+            "occurred_at": incident.occurred_at.isoformat(),
+            "victim_count": incident.victim_count,
+        }
+    return data
+
+
+def _render(kind: str, delivery: Delivery, headline: str, **extra) -> Message:
+    name = kind.replace(".", "_")
+    context = {**_context(delivery, headline), **extra}
+    base = f"notifications/messages/{name}"
+    return Message(
+        kind=kind,
+        subject=" ".join(render_to_string(f"{base}-subject.txt", context).split()),
+        text=render_to_string(f"{base}.txt", context),
+        html=render_to_string(f"{base}.html", context),
+        short=" ".join(render_to_string("notifications/messages/sms.txt", context).split()),
+        ack_url=context["ack_url"],
+        data=_data(delivery, context),
+    )
+
+
+def incident_notified(delivery: Delivery) -> Message:
+    return _render(INCIDENT_NOTIFIED, delivery, "Shooting reported in your area")
+
+
+def incident_updated(delivery: Delivery) -> Message:
+    return _render(INCIDENT_UPDATED, delivery, "Correction to a shooting notification")
+
+
+def notification_escalated(delivery: Delivery) -> Message:
+    level = int(delivery.payload.get("level", 1))
+    created = delivery.notification.created_at
+    minutes = max(0, int((delivery.created_at - created).total_seconds() // 60)) if delivery.created_at else 0
+    return _render(NOTIFICATION_ESCALATED, delivery, "Shooting notification not yet acknowledged",
+                   escalation_role=ESCALATION_ROLES.get(level, "a supervisor"), minutes_waiting=minutes)
+
+
+def notification_drill(delivery: Delivery) -> Message:
+    return _render(NOTIFICATION_DRILL, delivery, "Drill: please acknowledge")
+
+
+BUILDERS = {
+    INCIDENT_NOTIFIED: incident_notified,
+    INCIDENT_UPDATED: incident_updated,
+    NOTIFICATION_ESCALATED: notification_escalated,
+    NOTIFICATION_DRILL: notification_drill,
+}
+
+PURPOSE_MESSAGES = {
+    Delivery.Purpose.NOTIFY: INCIDENT_NOTIFIED,
+    Delivery.Purpose.UPDATE: INCIDENT_UPDATED,
+    Delivery.Purpose.ESCALATION: NOTIFICATION_ESCALATED,
+    Delivery.Purpose.DRILL: NOTIFICATION_DRILL,
+    Delivery.Purpose.REMINDER: INCIDENT_NOTIFIED,
+}
+
+
+def message_for(delivery: Delivery) -> Message:
+    """The message a delivery carries, chosen by the kind stored in its payload."""
+    kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
+    return BUILDERS[kind](delivery)

@@ -1,0 +1,178 @@
+"""The outbox relay: hands due deliveries to Celery, and re-hands the ones whose message got lost.
+
+Delivery guarantee: AT LEAST ONCE. A delivery row is written in the incident's transaction, so
+it exists if and only if the incident does. The relay claims due rows with
+`SELECT … FOR UPDATE SKIP LOCKED`, stamps `claimed_at` and, after that commit, publishes one
+Celery message per row. Every way a message can vanish (the broker is down at publish time,
+Redis restarts empty, a worker is killed before or while sending) leaves the row due or
+`sending` in the database, and the relay hands it over again: at once when publishing failed,
+after `handover_timeout` for a handed-over row nobody claimed, after `sending_timeout` for a
+row whose worker died mid-send. So a message can be published twice; the task's conditional
+claim (queued/failed → sending, which must update exactly one row) makes the second one a
+no-op. The remaining window for a true duplicate send is a worker that sends and dies before
+recording it, or a send slower than `sending_timeout`; transports' timeouts (10 s) stay well
+below it, and webhook receivers drop duplicates by the `webhook-id`.
+
+Two relays may run at once: SKIP LOCKED gives them disjoint batches and the claim stamp keeps
+a row one relay handed over away from the other until it is stale.
+"""
+
+import logging
+import select
+import signal
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from .models import Delivery
+from .outbox import NOTIFY_CHANNEL, delivery_dead_record, due_deliveries
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def _timeouts(handover: float | None, sending: float | None) -> tuple[timedelta, timedelta]:
+    return (timedelta(seconds=settings.OUTBOX_HANDOVER_TIMEOUT if handover is None else handover),
+            timedelta(seconds=settings.OUTBOX_SENDING_TIMEOUT if sending is None else sending))
+
+
+def deliveries_hand_over(*, now: datetime | None = None, batch: int = BATCH,
+                         handover_timeout: timedelta | None = None) -> tuple[int, bool]:
+    """Claim up to `batch` due rows and publish them. Returns (handed over, broker ok).
+
+    When publishing fails (the broker is down) the rows not yet published are released so
+    the next loop retries them at once; nothing is lost and nothing waits for a timeout.
+    """
+    from .tasks import deliver
+
+    now = now or timezone.now()
+    handover_timeout = handover_timeout or _timeouts(None, None)[0]
+    with transaction.atomic():
+        ids = list(due_deliveries(now=now, handover_timeout=handover_timeout)
+                   .select_for_update(skip_locked=True).order_by("next_attempt_at", "id")
+                   .values_list("id", flat=True)[:batch])
+        if ids:
+            Delivery.objects.filter(id__in=ids).update(claimed_at=now)
+    for position, delivery_id in enumerate(ids):
+        try:
+            # retry=False: fail fast; the database row is the retry.
+            deliver.apply_async(args=(delivery_id,), retry=False)
+        except Exception as exc:  # kombu/redis raise several types for "broker unreachable"
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                raise
+            logger.warning("broker unavailable (%s): %d deliveries stay due", type(exc).__name__,
+                           len(ids) - position)
+            Delivery.objects.filter(id__in=ids[position:], claimed_at=now).update(claimed_at=None)
+            return position, False
+    return len(ids), True
+
+
+def deliveries_recover(*, now: datetime | None = None, sending_timeout: timedelta | None = None) -> int:
+    """Give back rows stuck in `sending` because their worker died mid-send: due again, or dead
+    if that was their last attempt. Returns how many were recovered."""
+    now = now or timezone.now()
+    sending_timeout = sending_timeout or _timeouts(None, None)[1]
+    with transaction.atomic():
+        stuck = list(Delivery.objects.select_for_update(skip_locked=True).select_related("notification")
+                     .filter(status=Delivery.Status.SENDING, claimed_at__lt=now - sending_timeout)[:BATCH])
+        for delivery in stuck:
+            if delivery.attempts >= delivery.max_attempts:
+                delivery_dead_record(delivery=delivery, error="worker lost during the last attempt",
+                                     attempts=delivery.attempts)
+            else:
+                Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+                    status=Delivery.Status.QUEUED, claimed_at=None, next_attempt_at=now,
+                    last_error="worker lost during the attempt")
+    if stuck:
+        logger.warning("recovered %d deliveries whose worker died mid-send", len(stuck))
+    return len(stuck)
+
+
+def relay_once(*, handover_timeout: float | None = None, sending_timeout: float | None = None) -> int:
+    """One pass: recover stuck rows, then hand over every due row. Returns how many were handed over."""
+    handover, sending = _timeouts(handover_timeout, sending_timeout)
+    deliveries_recover(sending_timeout=sending)
+    total = 0
+    while True:
+        handed, broker_ok = deliveries_hand_over(batch=BATCH, handover_timeout=handover)
+        total += handed
+        if handed < BATCH or not broker_ok:
+            return total
+
+
+class Relay:
+    """The loop behind `manage.py outbox_relay`: a pass, then wait for a NOTIFY or `poll` seconds.
+
+    The escalation sweep runs here, not in Celery beat: it must run while Redis (beat's broker)
+    is down, since its output is outbox rows that need no broker; the embedded demo has no beat;
+    and this loop already wakes every second. Two relays sweep safely (SKIP LOCKED).
+    """
+
+    def __init__(self, *, poll: float = 1.0, handover_timeout: float | None = None,
+                 sending_timeout: float | None = None, escalate: bool = True) -> None:
+        self.poll, self.escalate = poll, escalate
+        self.handover_timeout, self.sending_timeout = handover_timeout, sending_timeout
+        self.stopping = False
+        self.listener = None
+
+    def stop(self, *_args) -> None:
+        self.stopping = True
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        logger.info("outbox relay started (poll %.1fs, %s)", self.poll,
+                    "LISTEN/NOTIFY" if connection.vendor == "postgresql" else "polling only")
+        while not self.stopping:
+            try:
+                close_old_connections()
+                self.pass_once()
+            except Exception:
+                logger.exception("relay pass failed; retrying")
+                connection.close()
+            self.wait()
+        if self.listener is not None:
+            self.listener.close()
+
+    def pass_once(self) -> None:
+        relay_once(handover_timeout=self.handover_timeout, sending_timeout=self.sending_timeout)
+        if self.escalate:
+            from .escalation import escalation_sweep
+
+            escalation_sweep()
+
+    def wait(self) -> None:
+        """Sleep until a NOTIFY arrives or `poll` seconds pass (PostgreSQL), or just sleep."""
+        if connection.vendor != "postgresql":
+            time.sleep(self.poll)
+            return
+        try:
+            listener = self._listen()
+            for _ in listener.notifies(timeout=self.poll, stop_after=1):
+                pass
+            # Drain notifications that arrived together: one pass serves them all.
+            while select.select([listener.fileno()], [], [], 0)[0]:
+                if not list(listener.notifies(timeout=0.001, stop_after=50)):
+                    break
+        except Exception:
+            logger.exception("LISTEN connection lost; polling until it is back")
+            if self.listener is not None:
+                self.listener.close()
+            self.listener = None
+            time.sleep(self.poll)
+
+    def _listen(self):
+        if self.listener is None or self.listener.closed:
+            import psycopg
+
+            params = settings.DATABASES["default"]
+            self.listener = psycopg.connect(
+                dbname=params["NAME"], user=params.get("USER") or None, password=params.get("PASSWORD") or None,
+                host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True,
+            )
+            self.listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return self.listener

@@ -1,0 +1,104 @@
+"""SMS backends: one small interface, chosen by settings.SMS_BACKEND.
+
+- `console`: prints the message (the embedded default).
+- `locmem`: keeps messages in `sms.outbox` (tests), like Django's locmem mail backend.
+- `twilio`: sends through Twilio's REST API and checks X-Twilio-Signature on the status and
+  inbound callbacks.
+
+A backend sends one text and returns the provider's message id; it raises TransportError
+(permanent for a number the provider refuses) so the outbox decides about retries.
+Inbound requests are checked by `verify_request`; the console and locmem backends accept a
+shared secret header instead, since no provider signs for them.
+"""
+
+import hmac
+import itertools
+import logging
+import sys
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+from .exceptions import TransportError
+
+logger = logging.getLogger(__name__)
+
+INBOUND_SECRET_HEADER = "X-CVI-Inbound-Secret"  # noqa: S105 (a header name)
+
+
+@dataclass(frozen=True)
+class SentText:
+    to: str
+    body: str
+    provider_id: str
+
+
+# Messages sent by the locmem backend, newest last (tests read and clear it).
+outbox: list[SentText] = []
+_ids = itertools.count(1)
+
+
+def inbound_secret() -> str:
+    """The shared secret for inbound requests to the console/locmem backends."""
+    return settings.SMS_INBOUND_SECRET or salted_hmac("cvi.sms.inbound", "v1").hexdigest()
+
+
+class ConsoleBackend:
+    def send(self, *, to: str, body: str, status_callback: str = "") -> str:
+        provider_id = f"console-{next(_ids)}"
+        sys.stdout.write(f"[sms to {to}] {body}\n")
+        sys.stdout.flush()
+        return provider_id
+
+    def verify_request(self, request) -> bool:
+        given = request.headers.get(INBOUND_SECRET_HEADER, "")
+        return bool(given) and hmac.compare_digest(given, inbound_secret())
+
+
+class LocmemBackend(ConsoleBackend):
+    def send(self, *, to: str, body: str, status_callback: str = "") -> str:
+        provider_id = f"locmem-{next(_ids)}"
+        outbox.append(SentText(to=to, body=body, provider_id=provider_id))
+        return provider_id
+
+
+class TwilioBackend:
+    # Twilio's error codes for a number that can never receive (invalid, landline, opted out).
+    PERMANENT_CODES = {21211, 21214, 21408, 21610, 21612, 21614}
+
+    def __init__(self) -> None:
+        from twilio.rest import Client
+
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, timeout=10)
+
+    def send(self, *, to: str, body: str, status_callback: str = "") -> str:
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            message = self.client.messages.create(
+                to=to, from_=settings.TWILIO_FROM_NUMBER, body=body, status_callback=status_callback or None
+            )
+        except TwilioRestException as exc:
+            permanent = exc.code in self.PERMANENT_CODES or exc.status in (400, 404)
+            raise TransportError(f"Twilio refused the message ({exc.code})", permanent=permanent) from None
+        except OSError as exc:
+            raise TransportError(f"Twilio unreachable: {exc.__class__.__name__}") from None
+        return message.sid
+
+    def verify_request(self, request) -> bool:
+        from twilio.request_validator import RequestValidator
+
+        validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+        url = request.build_absolute_uri()
+        return validator.validate(url, request.POST.dict(), request.headers.get("X-Twilio-Signature", ""))
+
+
+BACKENDS = {"console": ConsoleBackend, "locmem": LocmemBackend, "twilio": TwilioBackend}
+
+
+def get_backend():
+    try:
+        return BACKENDS[settings.SMS_BACKEND]()
+    except KeyError:
+        raise ValueError(f"unknown SMS_BACKEND {settings.SMS_BACKEND!r}; use one of {sorted(BACKENDS)}") from None
