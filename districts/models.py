@@ -1,9 +1,14 @@
+import base64
+import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+from .validators import webhook_url_validate
 
 district_number = RegexValidator(r"^\d{3}$", "A district is three digits, e.g. 007.")
 beat_number = RegexValidator(r"^\d{4}$", "A beat is four digits, e.g. 0714.")
@@ -247,6 +252,18 @@ class Channel(models.Model):
     def is_stale(self) -> bool:
         """The channel failed its last drill."""
         return self.last_drill_ok is False
+
+    def clean(self) -> None:
+        """A webhook must point at a public address (or an allow-listed host) and gets a signing secret."""
+        if self.kind == self.Kind.WEBHOOK:
+            try:
+                webhook_url_validate(self.target)
+            except ValidationError as exc:
+                raise ValidationError({"target": exc.messages}) from None
+            if not self.secret:
+                self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+            elif not self.secret.startswith("whsec_"):
+                raise ValidationError({"secret": "A signing secret starts with whsec_ (leave empty to generate one)."})
 
 
 class OnCall(models.Model):
