@@ -247,6 +247,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": "The integration contract for CPD systems and outreach organisations' systems.",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationStatusEnum": "notifications.models.Notification.Status",
+        "TapStatusEnum": "notifications.api.TAP_STATUSES",
+        "NotificationKindEnum": "notifications.models.Notification.Kind",
+        "ChannelKindEnum": "districts.models.Channel.Kind",
+        "ReferralKindEnum": "responses.models.Referral.Kind",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+    },
 }
 
 # --- Production hardening -------------------------------------------------------------

@@ -129,11 +129,12 @@ class RoleAndOperation(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         token = request.auth if isinstance(request.auth, IntegrationToken) else None
-        operation = getattr(view, "operation", None)
+        op = getattr(view, "op", None) or type(view)  # the class handling this method (see ApiView.op)
+        operation = getattr(op, "operation", None)
         if token is not None and operation not in token.operations:
             self.message = f"This integration token may not call this operation ({operation})."
             return False
-        roles = getattr(view, "roles", None)
+        roles = getattr(op, "roles", None)
         scope = scope_of(request.user)
         if scope.role is None or (roles is not None and scope.role not in roles):
             self.message = "Your role cannot do this."

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -79,6 +79,12 @@ def api_exception_handler(exc, context):
     return response
 
 
+def _operation_name(view) -> str:
+    op = getattr(view, "op", None) if getattr(view, "request", None) is not None else None
+    op = op or type(view)
+    return getattr(op, "operation", None) or op.__name__
+
+
 def _audit_rejection(request, view, response) -> None:
     if request is None:
         return
@@ -87,7 +93,7 @@ def _audit_rejection(request, view, response) -> None:
         "method": request.method,
         "path": request.path[:200],
         "status": response.status_code,
-        "operation": getattr(view, "operation", None) or type(view).__name__,
+        "operation": _operation_name(view),
     }
     if response.status_code == 400 and isinstance(response.data, dict):
         data["fields"] = sorted(str(key) for key in response.data)[:20]
@@ -141,7 +147,12 @@ class ApiPagination(PageNumberPagination):
 # --- the base view ----------------------------------------------------------------------
 
 class ApiView(APIView):
-    """One operation. Subclasses set `roles` (None: any member) and `operation` (for tokens)."""
+    """One operation. Subclasses set `roles` (None: any member) and `operation` (for tokens).
+
+    Where API.md puts two operations on one path (`GET` and `POST /incidents/`), `endpoint()`
+    joins their views; `op` is then the view class that handles the request's method, and its
+    `roles`, `operation` and serializers apply.
+    """
 
     roles: frozenset | None = None
     operation: str | None = None
@@ -153,13 +164,63 @@ class ApiView(APIView):
     def get_exception_handler(self):
         return api_exception_handler
 
+    @property
+    def op(self) -> type["ApiView"]:
+        method = (self.request.method or "get").lower() if getattr(self, "request", None) else "get"
+        method = "get" if method in ("head", "options") else method
+        for klass in type(self).__mro__:
+            if method in vars(klass):
+                return klass
+        return type(self)
+
     def paginate(self, queryset, serializer_class, **context):
         paginator = ApiPagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
+def endpoint(*operations: type[ApiView]) -> type[ApiView]:
+    """One URL serving several operations, each still its own view class (HackSoft style)."""
+    name = "".join(op.__name__.removesuffix("Api") for op in operations) + "Endpoint"
+    return type(name, operations, {"__doc__": operations[0].__doc__})
+
+
 # --- input and output fields ------------------------------------------------------------
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string (DRF's CharField would take 7 or true)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        try:
+            return super().to_internal_value(data)
+        except OverflowError:  # a huge JSON integer
+            self.fail("invalid")
+
 
 class StrictSerializer(serializers.Serializer):
     """Input that names a field the API does not know is refused, not silently dropped."""
@@ -188,6 +249,8 @@ def normalise_district(value) -> str:
     return text.zfill(3)
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "pattern": "^[0-9]{1,3}$"}, {"type": "integer"}],
+                      "description": "CPD district number; `\"007\"`, `\"7\"` and `7` are the same."})
 class DistrictField(serializers.Field):
     """A CPD district as three digits; accepts an integer or an unpadded string on input."""
 
@@ -235,6 +298,7 @@ ERROR_RESPONSES = {
     404: OpenApiResponse(Detail, description="No such object within your scope."),
     429: OpenApiResponse(Detail, description="Too many requests; retry after the `Retry-After` seconds."),
 }
+CONFLICT_RESPONSE = {409: OpenApiResponse(Detail, description="Conflicts with what is stored.")}
 WRITE_ERRORS = {**ERROR_RESPONSES, 413: OpenApiResponse(Detail, description="The body is over 1 MB.")}
 
 
