@@ -1,0 +1,139 @@
+"""The incident entry and correction form: a plain form plus a victims formset.
+
+The forms only shape input; `notifications.services` validates it (geography, times, counts)
+and its `ValidationError` messages are put back on the same-named fields here.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from districts.access import scope_of
+from districts.models import Beat, CommunityArea, District, Hospital
+
+from .models import Incident, Victim
+from .services import MAX_NOTE, MAX_VICTIMS
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class IncidentForm(forms.Form):
+    rd_number = forms.CharField(
+        label="RD number", required=False, max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "JH411616", "autocapitalize": "characters",
+                                      "spellcheck": "false"}),
+    )
+    occurred_at = forms.DateTimeField(
+        label="Occurred at", input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text="Chicago time.", error_messages={"required": "Enter when the shooting happened.",
+                                                    "invalid": "Enter a date and time, e.g. 2026-03-07 21:14."},
+    )
+    block = forms.CharField(
+        label="Block", max_length=120,
+        widget=forms.TextInput(attrs={"placeholder": "6300 S HALSTED ST", "autocomplete": "off",
+                                      "autocapitalize": "characters"}),
+        help_text="Hundred-block address, never a house number.",
+        error_messages={"required": "Enter the block, e.g. 6300 S HALSTED ST."},
+    )
+    latitude = forms.FloatField(label="Latitude", required=False,
+                                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
+    longitude = forms.FloatField(label="Longitude", required=False,
+                                 widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
+    district = forms.ChoiceField(label="District", error_messages={
+        "invalid_choice": "You can enter incidents for your own district only (%(value)s is not yours)."})
+    beat = forms.ChoiceField(label="Beat", required=False, error_messages={
+        "invalid_choice": "Beat %(value)s is not in the district."})
+    community_area = forms.TypedChoiceField(label="Community area", required=False, coerce=int, empty_value=None,
+                                            error_messages={"invalid_choice": "Choose a community area from the list."})
+    hospital = forms.ChoiceField(label="Hospital", required=False, error_messages={
+        "invalid_choice": "“%(value)s” is not a known hospital."})
+    scene_status = forms.ChoiceField(label="Scene", choices=Incident.SceneStatus.choices,
+                                     initial=Incident.SceneStatus.ACTIVE, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Note for outreach", required=False, max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_NOTE}),
+        help_text="Short and factual. No names, no suspects, no witnesses.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope = scope_of(user)
+        districts = District.objects.defer("boundary")
+        if scope.is_cpd:
+            districts = districts.filter(pk=scope.district_id)
+            self.fields["district"].initial = districts.first().number if districts else None
+        self.fields["district"].choices = [(d.number, d.label) for d in districts]
+        numbers = [d.number for d in districts]
+        self.fields["beat"].choices = [("", "—")] + [
+            (b.number, b.number) for b in Beat.objects.defer("boundary").filter(district__number__in=numbers)
+        ]
+        # Name first, so typing "eng" in the closed select lands on Englewood.
+        areas = sorted(CommunityArea.objects.defer("boundary"), key=lambda a: a.name)
+        self.fields["community_area"].choices = [("", "—")] + [(a.number, f"{a.display_name} ({a.number})")
+                                                                for a in areas]
+        self.fields["hospital"].choices = [("", "Not known")] + [
+            (h.code, h.name) for h in Hospital.objects.filter(active=True)
+        ]
+        if not self.is_bound and "occurred_at" not in self.initial:
+            self.initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+    def add_service_errors(self, error: ValidationError, victims: "VictimFormSet") -> None:
+        """Put the service's {field: [messages]} on the matching fields (victims on the formset)."""
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                if name == "victims":
+                    victims.service_errors.append(message)
+                elif name in self.fields:
+                    self.add_error(name, message)
+                else:
+                    self.add_error(None, message)
+
+
+class VictimForm(forms.Form):
+    age_band = forms.ChoiceField(label="Age", choices=Victim.AgeBand.choices, initial=Victim.AgeBand.UNKNOWN)
+    sex = forms.ChoiceField(label="Sex", choices=Victim.Sex.choices, initial=Victim.Sex.UNKNOWN)
+    fatal = forms.BooleanField(label="Fatal", required=False)
+    gunshot = forms.BooleanField(label="Gunshot", required=False, initial=True)
+
+
+class BaseVictimFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_few_forms": "Add at least one victim.",
+        "too_many_forms": f"At most {MAX_VICTIMS} victims per incident.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service_errors: list[str] = []
+
+    def victims(self) -> list[dict]:
+        return [form.cleaned_data for form in self.forms if form.cleaned_data]
+
+
+VictimFormSet = forms.formset_factory(
+    VictimForm, formset=BaseVictimFormSet, extra=0, min_num=1, validate_min=True,
+    max_num=MAX_VICTIMS, validate_max=True, absolute_max=MAX_VICTIMS + 10,
+)
+
+
+def incident_initial(incident: Incident) -> tuple[dict, list[dict]]:
+    """The correction form's starting values: the incident as stored."""
+    initial = {
+        "rd_number": incident.rd_number or "", "occurred_at": timezone.localtime(incident.occurred_at),
+        "block": incident.block, "latitude": incident.latitude, "longitude": incident.longitude,
+        "district": incident.district.number, "beat": incident.beat.number if incident.beat else "",
+        "community_area": incident.community_area.number if incident.community_area else "",
+        "hospital": incident.hospital.code if incident.hospital else "", "scene_status": incident.scene_status,
+        "note": incident.note,
+    }
+    victims = [{"age_band": v.age_band, "sex": v.sex, "fatal": v.fatal, "gunshot": v.gunshot}
+               for v in incident.victims.all()]
+    return initial, victims
+
+
+def service_arguments(form: IncidentForm, victims: BaseVictimFormSet) -> dict:
+    """The form's cleaned values under the service's keyword names."""
+    data = dict(form.cleaned_data)
+    data["victims"] = victims.victims()
+    return data

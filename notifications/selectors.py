@@ -1,0 +1,153 @@
+"""Reads for the CPD-facing incident pages and the district board.
+
+Everything here reads `notifications/` and `districts/` only: the agreed summary on each
+Notification, never the organisation-only record in `responses/`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from districts.models import Channel, District
+from districts.selectors import organizations_in_district
+
+from .models import Delivery, Incident, Notification, TimelineEntry
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+# How far along an organisation is, for ordering and colour: later steps win.
+STATUS_TONE = {
+    Notification.Status.PENDING: "wait",
+    Notification.Status.SENT: "wait",
+    Notification.Status.DELIVERED: "info",
+    Notification.Status.ACKNOWLEDGED: "ok",
+    Notification.Status.EN_ROUTE: "ok",
+    Notification.Status.ON_SCENE: "done",
+    Notification.Status.AT_HOSPITAL: "done",
+    Notification.Status.UNABLE: "warn",
+    Notification.Status.FAILED: "alert",
+}
+# Best-first: the one shown for a channel kind when it has several deliveries.
+DELIVERY_RANK = [Delivery.Status.DELIVERED, Delivery.Status.SENT, Delivery.Status.SENDING,
+                 Delivery.Status.QUEUED, Delivery.Status.FAILED, Delivery.Status.DEAD, Delivery.Status.CANCELLED]
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    kind: str
+    label: str
+    status: str
+    status_label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    notification: Notification
+    tone: str
+    channels: list[ChannelState]
+
+
+@dataclass(frozen=True)
+class Clock:
+    label: str
+    at: datetime | None
+    minutes_after_previous: float | None
+
+
+def _channel_states(deliveries: list[Delivery]) -> list[ChannelState]:
+    """One line per channel kind (in-app, email, SMS…), showing the best delivery of that kind.
+
+    Only first notices count here; corrections and escalations appear on the timeline.
+    """
+    by_kind: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        if delivery.purpose in (Delivery.Purpose.NOTIFY, Delivery.Purpose.ESCALATION, Delivery.Purpose.FALLBACK):
+            by_kind.setdefault(delivery.kind, []).append(delivery)
+    labels = dict(Channel.Kind.choices)
+    status_labels = dict(Delivery.Status.choices)
+    states = []
+    for kind, rows in sorted(by_kind.items()):
+        best = min(rows, key=lambda d: DELIVERY_RANK.index(d.status) if d.status in DELIVERY_RANK else 99)
+        states.append(ChannelState(kind=kind, label=labels.get(kind, kind), status=best.status,
+                                   status_label=status_labels.get(best.status, best.status), count=len(rows)))
+    return states
+
+
+def _with_notifications(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    notifications = Notification.objects.select_related("organization").prefetch_related(
+        Prefetch("deliveries", queryset=Delivery.objects.only(
+            "id", "notification_id", "kind", "purpose", "status", "sent_at", "delivered_at"))
+    ).order_by("organization__name")
+    return incidents.prefetch_related(Prefetch("notifications", queryset=notifications))
+
+
+def incident_for_page(incident: Incident) -> Incident:
+    """The incident again, with victims and notifications (and their deliveries) prefetched."""
+    return _with_notifications(
+        Incident.objects.select_related("district", "beat", "community_area", "hospital", "entered_by")
+        .defer("district__boundary", "beat__boundary", "community_area__boundary")
+        .prefetch_related("victims")
+    ).get(pk=incident.pk)
+
+
+def organization_rows(incident: Incident) -> list[OrgRow]:
+    """Each notified organisation's agreed summary and its channels' delivery state."""
+    return [
+        OrgRow(notification=n, tone=STATUS_TONE.get(n.status, "wait"), channels=_channel_states(list(n.deliveries.all())))
+        for n in incident.notifications.all()
+    ]
+
+
+def incident_clocks(incident: Incident) -> list[Clock]:
+    """occurred → entered → first sent → first confirmed → acknowledged → arrived."""
+    steps = [("Occurred", incident.occurred_at), ("Entered", incident.entered_at),
+             ("First sent", incident.first_sent_at), ("First confirmed", incident.first_confirmed_at),
+             ("Acknowledged", incident.acknowledged_at), ("Arrived", incident.arrived_at)]
+    clocks, previous = [], None
+    for label, at in steps:
+        minutes = (at - previous).total_seconds() / 60 if at and previous else None
+        clocks.append(Clock(label=label, at=at, minutes_after_previous=minutes))
+        previous = at or previous
+    return clocks
+
+
+def incident_timeline(incident: Incident) -> QuerySet[TimelineEntry]:
+    return TimelineEntry.objects.filter(incident=incident).order_by("at", "id")
+
+
+def day_and_week_start(now: datetime) -> tuple[datetime, datetime]:
+    """(start of today, start of this week, Monday) in Chicago time, as aware datetimes."""
+    local = timezone.localtime(now, CHICAGO)
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return today, today - timedelta(days=today.weekday())
+
+
+def board_incidents(*, district: District, now: datetime | None = None) -> dict[str, list[Incident]]:
+    """The district's incidents today and earlier this week, newest first, with notifications.
+
+    "This week" starts on Monday (Chicago time); on a Monday, earlier-this-week is empty, so the
+    last seven days are shown instead to keep the board useful.
+    """
+    now = now or timezone.now()
+    today, monday = day_and_week_start(now)
+    since = min(monday, today - timedelta(days=6)) if monday == today else monday
+    incidents = list(_with_notifications(
+        Incident.objects.filter(district=district, occurred_at__gte=since)
+        .select_related("beat", "community_area").defer("beat__boundary", "community_area__boundary")
+        .order_by("-occurred_at")
+    )[:200])
+    return {
+        "today": [i for i in incidents if i.occurred_at >= today],
+        "week": [i for i in incidents if i.occurred_at < today],
+    }
+
+
+def stale_channels(*, district: District) -> QuerySet[Channel]:
+    """Active channels of organisations covering the district that failed their last drill."""
+    return (Channel.objects.filter(organization__in=organizations_in_district(district), active=True,
+                                   last_drill_ok=False)
+            .select_related("organization", "user").order_by("organization__name", "kind"))

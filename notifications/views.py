@@ -1,0 +1,196 @@
+"""CPD's incident pages: entry, the live incident page, correction, and the district board.
+
+Every incident is loaded through `access.get_incident_for_user` (404 outside the user's
+scope). Entering and correcting need a CPD role or admin; reading needs CPD, analyst or admin.
+The live fragments are polled by small scripts every few seconds; they render the same
+partials as the full pages.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from districts.access import require_role, scope_of
+from districts.geo import locate
+from districts.models import Beat, District, Role
+
+from . import selectors
+from .access import get_incident_for_user
+from .exceptions import Conflict
+from .forms import IncidentForm, VictimFormSet, incident_initial, service_arguments
+from .services import incident_correct, incident_create
+from .summary import record_summary_view
+
+WRITERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ADMIN)
+READERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ANALYST, Role.ADMIN)
+POLL_SECONDS = 2.5
+
+
+def _beats_by_district(form: IncidentForm) -> dict[str, list[str]]:
+    numbers = [number for number, _ in form.fields["district"].choices]
+    beats: dict[str, list[str]] = {}
+    for number, district in Beat.objects.filter(district__number__in=numbers).values_list("number",
+                                                                                         "district__number"):
+        beats.setdefault(district, []).append(number)
+    return beats
+
+
+def _form_page(request, form, victims, *, incident=None, status=200):
+    return render(request, "notifications/incident_form.html", {
+        "form": form, "victims": victims, "incident": incident,
+        "beats_by_district": _beats_by_district(form),
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request):
+    require_role(request.user, *WRITERS)
+    if request.method == "GET":
+        return _form_page(request, IncidentForm(user=request.user), VictimFormSet(prefix="victims"))
+    form = IncidentForm(request.POST, user=request.user)
+    victims = VictimFormSet(request.POST, prefix="victims")
+    if form.is_valid() and victims.is_valid():
+        try:
+            incident, created = incident_create(actor=request.user, source="web", **service_arguments(form, victims))
+        except ValidationError as error:
+            form.add_service_errors(error, victims)
+        except Conflict as conflict:
+            form.add_error("rd_number", f"{conflict} Open that incident to correct it.")
+        else:
+            if created:
+                count = incident.notifications.count()
+                messages.success(request, f"Entered. Notifying {count} organisation{'s' if count != 1 else ''}.")
+            else:
+                messages.info(request, "This RD number was already entered with the same details; here it is.")
+            return redirect("notifications:incident_detail", code=incident.code)
+    return _form_page(request, form, victims, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_correct_view(request, code):
+    require_role(request.user, *WRITERS)
+    incident = get_incident_for_user(request.user, code)
+    if request.method == "GET":
+        initial, victim_rows = incident_initial(incident)
+        form = IncidentForm(user=request.user, initial=initial)
+        victims = VictimFormSet(prefix="victims", initial=victim_rows)
+        return _form_page(request, form, victims, incident=incident)
+    form = IncidentForm(request.POST, user=request.user)
+    victims = VictimFormSet(request.POST, prefix="victims")
+    if form.is_valid() and victims.is_valid():
+        try:
+            before = incident.updated_at
+            incident = incident_correct(incident=incident, actor=request.user, source="web",
+                                        **service_arguments(form, victims))
+        except ValidationError as error:
+            form.add_service_errors(error, victims)
+        else:
+            if incident.updated_at == before:
+                messages.info(request, "Nothing changed.")
+            else:
+                messages.success(request, "Corrected. The notified organisations are being told.")
+            return redirect("notifications:incident_detail", code=incident.code)
+    return _form_page(request, form, victims, incident=incident, status=400)
+
+
+def _live_context(incident) -> dict:
+    incident = selectors.incident_for_page(incident)
+    return {
+        "incident": incident,
+        "rows": selectors.organization_rows(incident),
+        "clocks": selectors.incident_clocks(incident),
+        "timeline": selectors.incident_timeline(incident),
+        "now": timezone.now(),
+    }
+
+
+@login_required
+@require_GET
+def incident_detail(request, code):
+    require_role(request.user, *READERS)
+    incident = get_incident_for_user(request.user, code)
+    context = _live_context(incident)
+    record_summary_view(user=request.user, notifications=context["incident"].notifications.all())
+    context.update(
+        can_correct=scope_of(request.user).role in WRITERS,
+        live_url=reverse("notifications:incident_live", kwargs={"code": incident.code}),
+        poll_seconds=POLL_SECONDS,
+    )
+    return render(request, "notifications/incident_detail.html", context)
+
+
+@login_required
+@require_GET
+def incident_live(request, code):
+    """The live part of the incident page (statuses, clocks, timeline), polled by the page."""
+    require_role(request.user, *READERS)
+    incident = get_incident_for_user(request.user, code)
+    response = render(request, "notifications/_incident_live.html", _live_context(incident))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def locate_point(request):
+    """Which district, beat and community area hold a point: the form's "use point" helper."""
+    require_role(request.user, *WRITERS)
+    try:
+        latitude, longitude = float(request.GET["lat"]), float(request.GET["lon"])
+    except (KeyError, ValueError):
+        return JsonResponse({"error": "Give lat and lon as decimal degrees."}, status=400)
+    place = locate(latitude, longitude)
+    if place is None:
+        return JsonResponse({"error": "The point is outside Chicago."}, status=404)
+    return JsonResponse({"district": place.district, "beat": place.beat, "community_area": place.community_area})
+
+
+def _board_district(request) -> District:
+    scope = require_role(request.user, *READERS)
+    districts = District.objects.defer("boundary")
+    if scope.is_cpd:
+        return districts.get(pk=scope.district_id)
+    number = request.GET.get("district") or (districts.filter(is_pilot=True).first() or districts.first()).number
+    try:
+        return districts.get(number=f"{int(number):03d}")
+    except (ValueError, District.DoesNotExist):
+        raise Http404("No such district.") from None
+
+
+def _board_context(district: District) -> dict:
+    return {"district": district, "board": selectors.board_incidents(district=district), "now": timezone.now()}
+
+
+@login_required
+@require_GET
+def board(request):
+    district = _board_district(request)
+    context = _board_context(district)
+    record_summary_view(user=request.user, notifications=[
+        n for group in context["board"].values() for incident in group for n in incident.notifications.all()
+    ])
+    context.update(
+        stale=selectors.stale_channels(district=district),
+        districts=District.objects.defer("boundary").filter(is_pilot=True) if scope_of(request.user).citywide
+        else None,
+        live_url=reverse("notifications:board_live") + f"?district={district.number}",
+        poll_seconds=POLL_SECONDS,
+        can_enter=scope_of(request.user).role in WRITERS,
+    )
+    return render(request, "notifications/board.html", context)
+
+
+@login_required
+@require_GET
+def board_live(request):
+    district = _board_district(request)
+    response = render(request, "notifications/_board_live.html", _board_context(district))
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,55 @@
+// Keeps a server-rendered fragment fresh: fetch it every few seconds and swap it in when it
+// changed. Pauses while the tab is hidden; says so when the server cannot be reached.
+(function () {
+  "use strict";
+  const target = document.querySelector("[data-live-url]");
+  if (!target) return;
+  const url = target.dataset.liveUrl;
+  const every = (parseFloat(target.dataset.pollSeconds) || 2.5) * 1000;
+  const indicator = document.querySelector("[data-live-status]");
+  let last = target.innerHTML;
+  let timer = null;
+  let inFlight = false;
+
+  function mark(text, state) {
+    if (!indicator) return;
+    indicator.textContent = text;
+    indicator.dataset.state = state;
+  }
+
+  async function refresh() {
+    timer = null;
+    if (inFlight) return;
+    inFlight = true;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
+      if (response.redirected || response.status === 403 || response.status === 401) {
+        mark("Signed out", "error");
+        inFlight = false;
+        return;  // stop polling: reloading would show the login page
+      }
+      if (!response.ok) throw new Error(String(response.status));
+      const html = await response.text();
+      if (html !== last) {
+        target.innerHTML = html;
+        last = html;
+      }
+      const now = new Date();
+      mark(`Live · ${now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`, "ok");
+    } catch (error) {
+      mark("Reconnecting…", "error");
+    }
+    inFlight = false;
+    schedule();
+  }
+
+  function schedule() {
+    if (timer === null && !document.hidden) timer = setTimeout(refresh, every);
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && timer === null) refresh();
+  });
+  mark("Live", "ok");
+  schedule();
+})();
