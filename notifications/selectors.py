@@ -97,7 +97,8 @@ def incident_for_page(incident: Incident) -> Incident:
 def organization_rows(incident: Incident) -> list[OrgRow]:
     """Each notified organisation's agreed summary and its channels' delivery state."""
     return [
-        OrgRow(notification=n, tone=STATUS_TONE.get(n.status, "wait"), channels=_channel_states(list(n.deliveries.all())))
+        OrgRow(notification=n, tone=STATUS_TONE.get(n.status, "wait"),
+               channels=_channel_states(list(n.deliveries.all())))
         for n in incident.notifications.all()
     ]
 
