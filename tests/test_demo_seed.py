@@ -1,0 +1,95 @@
+"""`manage.py seed_demo`: real data, one account per role, and a second run changes nothing."""
+
+import hashlib
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import models
+from django.test import override_settings
+
+from districts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from districts.models import Coverage, District, Membership, Organization, Role
+
+pytestmark = pytest.mark.django_db
+
+# Tables the seed does not own: sessions and permissions come from Django itself.
+NOT_SEEDED = {"sessions.session", "admin.logentry", "auth.permission", "contenttypes.contenttype"}
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def fingerprint() -> dict[str, tuple[int, str]]:
+    """Per table: the row count and a hash of every row, primary keys included.
+
+    Primary keys are part of it, so a seed that deleted and re-created a row would show;
+    columns the database stamps on every save (auto_now) are left out.
+    """
+    prints = {}
+    for model in apps.get_models():
+        if model._meta.label_lower in NOT_SEEDED or model._meta.proxy:
+            continue
+        columns = [field.attname for field in model._meta.concrete_fields
+                   if not getattr(field, "auto_now", False) and not isinstance(field, models.BinaryField)]
+        rows = list(model.objects.order_by("pk").values_list(*columns))
+        prints[model._meta.label_lower] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+    return prints
+
+
+def test_seeding_twice_yields_exactly_the_same_data():
+    seed()
+    first = fingerprint()
+    output = seed()
+    assert fingerprint() == first
+    assert "districts: 0 loaded, 0 updated, 23 unchanged, 0 rejected" in output
+    assert "organizations: 0 loaded" in output
+
+
+def test_the_seed_loads_real_chicago_geography_and_organisations():
+    seed()
+    assert District.objects.get(number="007").name == "Englewood"
+    assert Organization.objects.filter(name="Public Equity", coverage__community_area__number=68).exists()
+    assert Coverage.objects.count() > 40
+
+
+def test_the_seed_marks_the_nine_pilot_districts_and_says_so():
+    output = seed()
+    assert list(District.objects.filter(is_pilot=True).values_list("number", flat=True)) == [
+        "003", "004", "005", "006", "007", "008", "010", "011", "015"]
+    assert "pilot districts (9, set PILOT_DISTRICTS to change): 003 Grand Crossing" in output
+
+
+@override_settings(PILOT_DISTRICTS=["007", "011"])
+def test_the_pilot_districts_follow_the_setting_on_a_rerun():
+    seed()
+    assert set(District.objects.filter(is_pilot=True).values_list("number", flat=True)) == {"007", "011"}
+
+
+def test_each_demo_account_exists_with_its_role_and_logs_in_with_the_printed_password(client):
+    output = seed()
+    assert f"password for all: {DEMO_PASSWORD}; demo only" in output
+    for username, role, *_ in DEMO_ACCOUNTS:
+        assert username in output
+        user = get_user_model().objects.get(username=username)
+        assert user.membership.role == role
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+        client.logout()
+    assert Membership.objects.get(user__username="cpd.staff").district.number == "007"
+    assert Membership.objects.get(user__username="outreach.worker").organization.name == "Public Equity"
+    assert get_user_model().objects.get(username="admin").is_superuser
+    assert {m.role for m in Membership.objects.all()} == set(Role.values)
+
+
+def test_a_rerun_does_not_reset_a_password_someone_changed():
+    seed()
+    user = get_user_model().objects.get(username="analyst")
+    user.set_password("a-new-password-42")
+    user.save()
+    seed()
+    assert get_user_model().objects.get(username="analyst").check_password("a-new-password-42")
