@@ -318,7 +318,10 @@ def _ops_alert(delivery: Delivery, error: str, attempts: int, fallback: Delivery
     summary = (f"Delivery {delivery.code} ({delivery.kind}, {delivery.purpose}) is dead after {attempts} "
                f"attempt(s): {error}. Fallback: {fallback.kind if fallback else 'none available'}.")
     logger.error("ops alert: %s", summary)
-    mail_admins("Notification delivery failed", summary, fail_silently=True)
+    try:
+        mail_admins("Notification delivery failed", summary)
+    except Exception:  # the alert must not break the delivery path; the log line above still stands
+        logger.exception("could not mail the ops alert")
 
 
 # --- the relay's view of the table -------------------------------------------------------------

@@ -77,7 +77,7 @@ def deliveries_recover(*, now: datetime | None = None, sending_timeout: timedelt
     now = now or timezone.now()
     sending_timeout = sending_timeout or _timeouts(None, None)[1]
     with transaction.atomic():
-        stuck = list(Delivery.objects.select_for_update(skip_locked=True).select_related("notification")
+        stuck = list(Delivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("notification")
                      .filter(status=Delivery.Status.SENDING, claimed_at__lt=now - sending_timeout)[:BATCH])
         for delivery in stuck:
             if delivery.attempts >= delivery.max_attempts:

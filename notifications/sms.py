@@ -67,16 +67,15 @@ class TwilioBackend:
     # Twilio's error codes for a number that can never receive (invalid, landline, opted out).
     PERMANENT_CODES = {21211, 21214, 21408, 21610, 21612, 21614}
 
-    def __init__(self) -> None:
-        from twilio.rest import Client
-
-        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, timeout=10)
-
     def send(self, *, to: str, body: str, status_callback: str = "") -> str:
         from twilio.base.exceptions import TwilioRestException
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
 
+        client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
+                        http_client=TwilioHttpClient(timeout=10))
         try:
-            message = self.client.messages.create(
+            message = client.messages.create(
                 to=to, from_=settings.TWILIO_FROM_NUMBER, body=body, status_callback=status_callback or None
             )
         except TwilioRestException as exc:
