@@ -41,7 +41,7 @@ _ids = itertools.count(1)
 
 def inbound_secret() -> str:
     """The shared secret for inbound requests to the console/locmem backends."""
-    return settings.SMS_INBOUND_SECRET or salted_hmac("cvi.sms.inbound", "v1").hexdigest()
+    return settings.SMS_INBOUND_SECRET or salted_hmac("cvi.sms.inbound", "v1", algorithm="sha256").hexdigest()
 
 
 class ConsoleBackend:
