@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from .access import scope_of
 from .models import District, Organization
@@ -17,11 +17,8 @@ def home(request):
             "organizations": organizations_in_district(District.objects.get(pk=scope.district_id)),
         })
     if scope.is_outreach:
-        organization = Organization.objects.get(pk=scope.organization_id)
-        coverage = organization.coverage.select_related("community_area", "beat", "district")
-        return render(request, "districts/home_outreach.html", {
-            "organization": organization, "coverage": coverage,
-        })
+        # The feed lives in `responses/` (above this app): reach it by URL name, not by import.
+        return redirect("responses:feed")
     if scope.citywide:
         return render(request, "districts/home_citywide.html", {
             "districts": pilot_districts(),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_log
 from districts.access import scope_of
-from districts.models import Channel, OnCall, Organization
+from districts.models import Channel, Membership, OnCall, Organization
 from notifications.models import Delivery, Notification
 from notifications.summary import FUTURE_GRACE, notification_response_record
 
@@ -369,3 +369,11 @@ def push_subscription_save(*, actor, source: str, endpoint: str, p256dh: str, au
     audit_log(actor=actor, source=source, action="channel.push_subscribed" if created else "channel.push_renewed",
               obj=channel)
     return channel
+
+
+def member_language_set(*, actor, source: str, language: str) -> None:
+    """The language the portal speaks to this member, on every page and message."""
+    if language not in ("en", "es"):
+        raise ValidationError({"language": [_("Choose English or Spanish.")]})
+    Membership.objects.filter(user=actor).update(language=language)
+    audit_log(actor=actor, source=source, action="membership.language_set", data={"language": language})

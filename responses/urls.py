@@ -1,2 +1,24 @@
+from django.urls import path
+
+from . import views, views_team
+
 app_name = "responses"
-urlpatterns: list = []
+urlpatterns = [
+    path("feed/", views.feed, name="feed"),
+    path("n/<uuid:code>/", views.incident, name="incident"),
+    path("n/<uuid:code>/status/", views.status, name="status"),
+    path("n/<uuid:code>/correct/", views.correct, name="correct"),
+    path("n/<uuid:code>/respond/", views.respond, name="respond"),
+    path("n/<uuid:code>/assign/", views_team.assign, name="assign"),
+    path("follow-ups/", views.followups, name="followups"),
+    path("outreach/language/", views.language, name="language"),
+    path("outreach/offline/", views.offline, name="offline"),
+    path("outreach/sync/", views.sync, name="sync"),
+    path("outreach/push/", views.push_subscribe, name="push_subscribe"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("team/", views_team.team, name="team"),
+    path("team/on-call/", views_team.oncall, name="oncall"),
+    path("team/channels/", views_team.channels, name="channels"),
+    path("team/consent/", views_team.consent, name="consent"),
+    path("team/transparency/", views_team.transparency, name="transparency"),
+]

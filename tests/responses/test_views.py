@@ -1,0 +1,234 @@
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from districts.models import Channel, OnCall
+from notifications.models import Notification
+from responses.models import FollowUp, ResponseLog
+from responses.services import response_log
+
+from .factories import make_notification
+
+pytestmark = pytest.mark.django_db
+SECRET_NOTE = "Nephew said he knows who did it"
+
+
+@pytest.fixture
+def notification(covering_org):
+    return make_notification(covering_org, minutes_ago=40, victims=(("0-19", "M", True), ("20-29", "F", False)))
+
+
+@pytest.fixture
+def logged(notification, worker):
+    response_log(notification=notification, actor=worker, source="web", client_key=uuid.uuid4(),
+                 arrived_at=timezone.now() - timedelta(minutes=10), response_types=["scene"],
+                 referrals=[{"kind": "trauma", "count": 2}], retaliation_risk="high", notes=SECRET_NOTE)
+    return notification
+
+
+def outreach_urls(notification):
+    code = notification.code
+    return [reverse("responses:feed"), reverse("responses:incident", args=[code]),
+            reverse("responses:respond", args=[code]), reverse("responses:followups"),
+            reverse("responses:offline")]
+
+
+def supervisor_urls():
+    return [reverse(f"responses:{n}") for n in ("team", "oncall", "channels", "consent", "transparency")]
+
+
+def test_the_feed_puts_unacknowledged_incidents_on_top(client, worker, covering_org):
+    older = make_notification(covering_org, minutes_ago=90, block="6400 S HALSTED ST")
+    newer = make_notification(covering_org, minutes_ago=10, block="6500 S HALSTED ST")
+    acknowledged = make_notification(covering_org, minutes_ago=5, block="6600 S HALSTED ST")
+    Notification.objects.filter(pk=acknowledged.pk).update(acknowledged_at=timezone.now(), status="acknowledged")
+    client.force_login(worker)
+    body = client.get(reverse("responses:feed")).content.decode()
+    positions = [body.index(n.incident.block) for n in (newer, older, acknowledged)]
+    assert positions == sorted(positions)
+    assert "2 waiting for acknowledgement" in body
+
+
+def test_the_outreach_home_is_the_feed(client, worker):
+    client.force_login(worker)
+    assert client.get("/").url == reverse("responses:feed")
+
+
+def test_the_incident_page_shows_counts_age_bands_and_the_playbook(client, worker, notification):
+    client.force_login(worker)
+    body = client.get(reverse("responses:incident", args=[notification.code])).content.decode()
+    assert notification.incident.block in body
+    assert "0–19" in body and "Someone was killed" in body and "A young person was shot" in body
+
+
+def test_a_status_tap_and_a_response_from_the_phone(client, worker, notification):
+    client.force_login(worker)
+    response = client.post(reverse("responses:status", args=[notification.code]), {"status": "on_scene"})
+    assert response.status_code == 302
+    notification.refresh_from_db()
+    assert notification.status == "on_scene" and notification.acknowledged_by == worker
+    key = str(uuid.uuid4())
+    form = {"client_key": key, "response_types": ["scene", "family"], "retaliation_risk": "low",
+            "referral_trauma": "2", "engaged_family": "3", "notes": "Spoke with the grandmother"}
+    assert client.post(reverse("responses:respond", args=[notification.code]), form).status_code == 302
+    assert client.post(reverse("responses:respond", args=[notification.code]), form).status_code == 302
+    log = ResponseLog.objects.get()
+    assert log.people_engaged == {"family": 3} and log.referrals.get().count == 2
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("notes", "x" * 2001, "limited to 2000"),
+    ("follow_up_on", "2020-01-01", "in the past"),
+    ("arrived_at", "2020-01-01T10:00", "before the shooting"),
+    ("referral_housing", "-1", "greater than or equal to 0"),
+])
+def test_bad_input_on_the_form_is_shown_on_the_field(client, worker, notification, field, value, message):
+    client.force_login(worker)
+    form = {"client_key": str(uuid.uuid4()), "retaliation_risk": "unknown", field: value}
+    if field == "follow_up_on":
+        form["follow_up_task"] = "call"
+    response = client.post(reverse("responses:respond", args=[notification.code]), form)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not ResponseLog.objects.exists()
+
+
+def test_the_sync_endpoint_replays_a_queued_response_exactly_once(client, worker, notification):
+    client.force_login(worker)
+    body = {"type": "response", "notification": str(notification.code),
+            "fields": {"client_key": str(uuid.uuid4()), "retaliation_risk": "none", "response_types": ["hospital"],
+                       "referral_medical": "1"}}
+    first = client.post(reverse("responses:sync"), json.dumps(body), content_type="application/json")
+    again = client.post(reverse("responses:sync"), json.dumps(body), content_type="application/json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["code"] == again.json()["code"]
+    assert ResponseLog.objects.count() == 1
+
+
+def test_the_sync_endpoint_replays_a_status_tap_at_the_time_it_was_tapped(client, worker, notification):
+    client.force_login(worker)
+    tapped = timezone.now() - timedelta(minutes=7)
+    body = {"type": "status", "notification": str(notification.code), "fields": {"status": "en_route"},
+            "at": tapped.isoformat()}
+    for _ in range(2):
+        response = client.post(reverse("responses:sync"), json.dumps(body), content_type="application/json")
+        assert response.status_code == 200
+    notification.refresh_from_db()
+    assert notification.status == "en_route" and notification.status_at == tapped
+
+
+def test_the_sync_endpoint_gives_field_errors_and_404_for_another_organisation(client, worker, other_worker,
+                                                                             notification):
+    client.force_login(worker)
+    bad = {"type": "response", "notification": str(notification.code),
+           "fields": {"client_key": str(uuid.uuid4()), "retaliation_risk": "none", "notes": "x" * 2001}}
+    response = client.post(reverse("responses:sync"), json.dumps(bad), content_type="application/json")
+    assert response.status_code == 400 and "notes" in response.json()
+    client.force_login(other_worker)
+    bad["fields"]["notes"] = "fine"
+    response = client.post(reverse("responses:sync"), json.dumps(bad), content_type="application/json")
+    assert response.status_code == 404
+    assert not ResponseLog.objects.exists()
+
+
+def test_another_organisations_worker_gets_404_on_every_incident_page(client, other_worker, notification):
+    client.force_login(other_worker)
+    for url in outreach_urls(notification)[1:3]:
+        assert client.get(url).status_code == 404
+    assert client.post(reverse("responses:status", args=[notification.code]), {"status": "on_scene"}).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["cpd_user", "commander", "analyst"])
+def test_cpd_and_analysts_get_nothing_from_outreach_pages(client, request, who, logged):
+    client.force_login(request.getfixturevalue(who))
+    for url in outreach_urls(logged) + supervisor_urls():
+        response = client.get(url)
+        assert response.status_code in (403, 404), url
+        assert SECRET_NOTE not in response.content.decode()
+    body = {"type": "response", "notification": str(logged.code), "fields": {}}
+    assert client.post(reverse("responses:sync"), json.dumps(body), content_type="application/json").status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, notification):
+    for url in outreach_urls(notification) + supervisor_urls():
+        assert client.get(url).url.startswith(reverse("login"))
+
+
+def test_the_wrong_method_is_refused(client, worker, notification):
+    client.force_login(worker)
+    assert client.get(reverse("responses:status", args=[notification.code])).status_code == 405
+    assert client.get(reverse("responses:sync")).status_code == 405
+    assert client.post(reverse("responses:feed")).status_code == 405
+
+
+def test_workers_cannot_open_supervisor_pages(client, worker):
+    client.force_login(worker)
+    for url in supervisor_urls():
+        assert client.get(url).status_code == 403
+
+
+def test_the_transparency_page_shows_the_summary_and_who_viewed_it(client, supervisor, cpd_user, logged):
+    from notifications.summary import record_summary_view
+
+    record_summary_view(user=cpd_user, notifications=[logged])
+    client.force_login(supervisor)
+    body = client.get(reverse("responses:transparency")).content.decode()
+    assert logged.incident.block in body and "Dana" in body and "CPD district staff" in body
+    assert SECRET_NOTE not in body and "High" not in body
+
+
+def test_a_supervisor_assigns_edits_the_roster_policy_and_consent(client, supervisor, worker, notification,
+                                                                  covering_org):
+    client.force_login(supervisor)
+    client.post(reverse("responses:assign", args=[notification.code]), {"assignee": worker.pk})
+    notification.refresh_from_db()
+    assert notification.assigned_to == worker
+    client.post(reverse("responses:oncall"), {"user": worker.pk, "tier": 2, "weekday": "4", "starts": "18:00",
+                                              "ends": "02:00"})
+    assert OnCall.objects.get(organization=covering_org, user=worker).tier == 2
+    response = client.post(reverse("responses:oncall"), {"user": worker.pk, "tier": 1, "starts": "18:00"})
+    assert response.status_code == 400 and "both a start and an end" in response.content.decode()
+    assert client.post(reverse("responses:channels"), {"ack_window_minutes": "0"}).status_code == 400
+    client.post(reverse("responses:channels"), {"ack_window_minutes": "7"})
+    client.post(reverse("responses:consent"), {"share_arrival": "on"})
+    covering_org.refresh_from_db()
+    assert (covering_org.ack_window_minutes, covering_org.share_arrival, covering_org.share_response_category) == (
+        7, True, False)
+
+
+def test_my_follow_ups_lists_mine_and_marks_done(client, worker, notification):
+    task = FollowUp.objects.create(organization=notification.organization, notification=notification,
+                                   task="Check on the family", due_on=timezone.localdate(), assigned_to=worker)
+    client.force_login(worker)
+    assert "Check on the family" in client.get(reverse("responses:followups")).content.decode()
+    client.post(reverse("responses:followups"), {"followup": str(task.code)})
+    task.refresh_from_db()
+    assert task.done_at is not None
+
+
+def test_a_push_subscription_is_stored_as_the_workers_push_channel(client, worker):
+    client.force_login(worker)
+    sub = {"endpoint": "https://push.example.net/send/abc", "keys": {"p256dh": "BNc...", "auth": "tBH..."}}
+    assert client.post(reverse("responses:push_subscribe"), json.dumps(sub),
+                       content_type="application/json").status_code == 201
+    channel = Channel.objects.get(user=worker, kind="push")
+    assert channel.config["keys"]["auth"] == "tBH..."
+    sub["endpoint"] = "http://insecure.example.net/"
+    assert client.post(reverse("responses:push_subscribe"), json.dumps(sub),
+                       content_type="application/json").status_code == 400
+
+
+def test_pages_speak_the_members_language(client, worker, notification):
+    client.force_login(worker)
+    client.post(reverse("responses:language"), {"language": "es"})
+    body = client.get(reverse("responses:incident", args=[notification.code])).content.decode()
+    assert 'lang="es"' in body and "Reconocer" in body
+
+
+def test_the_service_worker_is_served_from_the_root(client):
+    response = client.get("/sw.js")
+    assert response["Service-Worker-Allowed"] == "/" and "javascript" in response["Content-Type"]
