@@ -5,6 +5,7 @@ real authentication classes run; `token_client(raw)` does the same with an integ
 The incident is entered through `incident_create`, so routing decides who is notified.
 """
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,13 @@ from districts.models import District, IntegrationToken, Organization
 from notifications.models import Incident, Notification
 from notifications.services import incident_create
 from tests.conftest import AUSTIN_POINT, COVERING_ORG, ENGLEWOOD_POINT
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    """Rate-limit counters live in Redis and outlast a test run; give each test its own key space."""
+    settings.CACHES = {name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+                       for name, config in settings.CACHES.items()}
 
 
 def client_for_user(user) -> APIClient:

@@ -1,0 +1,168 @@
+"""Who may call the API: user tokens, integration tokens, browser sessions, rate limits."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from audit.models import Event
+from districts.api_auth import integration_token_revoke, token_digest
+from districts.models import IntegrationToken, Organization
+from notifications.models import Incident
+from tests.api.conftest import incident_payload, token_client
+from tests.conftest import OTHER_ORG, PASSWORD
+
+pytestmark = pytest.mark.django_db
+TOKEN_URL = "/api/v1/auth/token/"
+
+
+def test_a_user_exchanges_their_password_for_a_token_that_works(cpd_user, englewood_incident):
+    response = APIClient().post(TOKEN_URL, {"username": "dana_cpd", "password": PASSWORD}, format="json")
+
+    assert response.status_code == 200
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert client.get("/api/v1/incidents/").json()["count"] == 1
+
+
+def test_a_wrong_password_is_a_400_and_is_audited(cpd_user):
+    response = APIClient().post(TOKEN_URL, {"username": "dana_cpd", "password": "guess"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["Unable to sign in with these credentials."]}
+    event = Event.objects.get(action="api.rejected")
+    assert event.source == "api" and event.data["status"] == 400
+    assert "guess" not in str(event.data)
+
+
+@override_settings(API_THROTTLE_RATES={"login": "3/min"})
+def test_password_guessing_is_rate_limited(cpd_user):
+    client = APIClient(REMOTE_ADDR="198.51.100.7")
+    statuses = [client.post(TOKEN_URL, {"username": "dana_cpd", "password": f"guess{i}"}, format="json").status_code
+                for i in range(4)]
+
+    assert statuses == [400, 400, 400, 429]
+
+
+@override_settings(API_THROTTLE_RATES={"user": "2/min"})
+def test_each_user_has_their_own_rate_limit(api_client, analyst, cpd_user):
+    client = api_client(analyst)
+    statuses = [client.get("/api/v1/hospitals/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    assert "Retry-After" in client.get("/api/v1/hospitals/")
+    assert api_client(cpd_user).get("/api/v1/hospitals/").status_code == 200
+
+
+@override_settings(API_THROTTLE_RATES={"integration": "1/min"})
+def test_each_integration_token_has_its_own_rate_limit(district_token, org_token):
+    _, feed = district_token
+    _, case_tool = org_token
+
+    assert token_client(feed).get("/api/v1/incidents/").status_code == 200
+    assert token_client(feed).get("/api/v1/incidents/").status_code == 429
+    assert token_client(case_tool).get("/api/v1/notifications/").status_code == 200
+
+
+def test_an_integration_token_is_stored_hashed_and_records_when_it_was_used(district_token):
+    token, raw = district_token
+
+    assert raw.startswith("cvi_") and token.key_hash == token_digest(raw)
+    assert not IntegrationToken.objects.filter(key_hash=raw).exists()
+    assert raw not in str(Event.objects.filter(action="integration_token.created").values_list("data", flat=True))
+    token_client(raw).get("/api/v1/incidents/")
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_a_token_outside_its_operations_gets_403_and_the_attempt_is_audited(org_token, englewood_incident):
+    token, raw = org_token
+    response = token_client(raw).post("/api/v1/incidents/", incident_payload(), format="json")
+
+    assert response.status_code == 403
+    assert "incidents:write" in response.json()["detail"]
+    event = Event.objects.get(action="api.rejected")
+    assert event.data["integration_token"] == str(token.code) and event.data["status"] == 403
+    assert Incident.objects.count() == 1
+
+
+def test_a_district_token_cannot_reach_another_districts_incidents(district_token, austin_incident):
+    _, raw = district_token
+
+    assert token_client(raw).get(f"/api/v1/incidents/{austin_incident.code}/").status_code == 404
+    assert token_client(raw).get("/api/v1/incidents/").json()["count"] == 0
+
+
+def test_a_revoked_token_is_refused_with_401_and_audited(district_token, admin_user):
+    token, raw = district_token
+    integration_token_revoke(token=token, actor=admin_user)
+
+    response = token_client(raw).get("/api/v1/incidents/")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "This integration token has been revoked."
+    assert Event.objects.filter(action="api.rejected", data__status=401).exists()
+
+
+def test_an_expired_token_is_refused(district_token):
+    token, raw = district_token
+    IntegrationToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    response = token_client(raw).get("/api/v1/incidents/")
+
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("header", ["Token cvi_not-a-real-one", "Token 1234", "Token", "Bearer cvi_x y"])
+def test_a_bad_token_is_a_401(reference_data, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    assert client.get("/api/v1/districts/").status_code == 401
+
+
+def test_an_organisation_token_cannot_sign_in_with_a_password(org_token):
+    token, _ = org_token
+
+    assert not token.user.has_usable_password()
+
+
+def test_a_token_is_scoped_to_exactly_one_organisation_or_district(admin_user, reference_data):
+    from django.core.exceptions import ValidationError
+
+    from districts.api_auth import integration_token_create
+
+    with pytest.raises(ValidationError):
+        integration_token_create(actor=admin_user, name="both", operations=["incidents:read"])
+    with pytest.raises(ValidationError):
+        integration_token_create(actor=admin_user, name="x", operations=["launch:missiles"],
+                                 organization=Organization.objects.get(name=OTHER_ORG))
+
+
+def test_the_browser_session_works_and_needs_the_csrf_token_to_write(cpd_user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username="dana_cpd", password=PASSWORD)
+
+    assert client.get("/api/v1/incidents/").status_code == 200
+    response = client.post("/api/v1/incidents/", incident_payload(), format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert not Incident.objects.exists()
+
+
+def test_administrators_create_tokens_in_the_admin_and_see_them_once(admin_user, client, reference_data):
+    client.force_login(admin_user)
+    organization = Organization.objects.get(name=OTHER_ORG)
+    response = client.post("/admin/districts/integrationtoken/add/", {
+        "name": "ALSO case tool", "organization": organization.pk, "operations": ["notifications:read"],
+    }, follow=True)
+
+    token = IntegrationToken.objects.get(name="ALSO case tool")
+    shown = [str(m) for m in response.context["messages"]]
+    raw = shown[0].rsplit(" ", 1)[-1]
+    assert token_digest(raw) == token.key_hash
+    assert token_client(raw).get("/api/v1/notifications/").status_code == 200
+    assert raw not in client.get(f"/admin/districts/integrationtoken/{token.pk}/change/").content.decode()
