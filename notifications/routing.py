@@ -14,6 +14,9 @@ from districts.selectors import organizations_covering
 
 from .models import Incident
 
+# Reasons list the closest rule first.
+RULE_ORDER = [Coverage.Kind.COMMUNITY_AREA, Coverage.Kind.BEAT, Coverage.Kind.DISTRICT]
+
 
 @dataclass(frozen=True)
 class Route:
@@ -52,7 +55,7 @@ def organizations_for_incident(incident: Incident) -> list[Route]:
     rules: dict[int, list[str]] = {}
     coverage = Coverage.objects.filter(match, organization__in=organizations).select_related(
         "community_area", "beat", "district"
-    ).defer("community_area__boundary", "beat__boundary", "district__boundary").order_by("kind", "id")
-    for rule in coverage:
+    ).defer("community_area__boundary", "beat__boundary", "district__boundary")
+    for rule in sorted(coverage, key=lambda rule: (RULE_ORDER.index(rule.kind), rule.pk)):
         rules.setdefault(rule.organization_id, []).append(_rule_text(rule))
     return [Route(organization=org, reason="; ".join(rules.get(org.pk, []))[:200]) for org in organizations]
