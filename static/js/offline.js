@@ -40,7 +40,7 @@
     if (!badge) return;
     if (text) { badge.textContent = text; badge.hidden = false; return; }
     badge.hidden = count === 0;
-    if (count) badge.textContent = count === 1 ? badge.dataset.one : badge.dataset.many.replace("%(n)s", count);
+    if (count) badge.textContent = count === 1 ? badge.dataset.one : badge.dataset.many.replace("{n}", count);
   }
   function refresh() { return all().then(function (items) { show(items.length); return items; }); }
 

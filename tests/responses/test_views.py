@@ -226,7 +226,7 @@ def test_pages_speak_the_members_language(client, worker, notification):
     client.force_login(worker)
     client.post(reverse("responses:language"), {"language": "es"})
     body = client.get(reverse("responses:incident", args=[notification.code])).content.decode()
-    assert 'lang="es"' in body and "Reconocer" in body
+    assert 'lang="es"' in body and "Confirmar" in body
 
 
 def test_the_service_worker_is_served_from_the_root(client):
