@@ -30,9 +30,10 @@ DEMO_ACCOUNTS = [
 
 
 def seed(stdout) -> None:
-    for result in load_geography():
+    for result in [*load_geography(), load_organizations()]:
+        for message in result.messages:
+            stdout.write(message)
         stdout.write(result.summary)
-    stdout.write(load_organizations().summary)
     with transaction.atomic():
         _mark_pilots(stdout)
         _accounts(stdout)

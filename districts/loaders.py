@@ -39,8 +39,10 @@ class LoadResult:
     messages: list[str] = field(default_factory=list)
 
     def reject(self, row: int | str, reason: str) -> None:
+        """`row` is a row number, or a label such as 'beat 0714' when rows were merged."""
         self.rejected += 1
-        self.messages.append(f"{self.name}: row {row}: {reason}")
+        where = f"row {row}" if isinstance(row, int) else row
+        self.messages.append(f"{self.name}: {where}: {reason}")
 
     def count(self, created: bool, changed: bool) -> None:
         if created:
@@ -80,6 +82,18 @@ def district_number(raw: object) -> str:
     raise RowError(f"{text!r} is not a district number")
 
 
+def _check_point(latitude: object, longitude: object) -> None:
+    """A latitude/longitude pair, when given, must be numbers inside Chicago."""
+    if not (latitude or longitude):
+        return
+    try:
+        lat, lon = float(str(latitude).strip()), float(str(longitude).strip())
+    except ValueError:
+        raise RowError(f"the point ({latitude!r}, {longitude!r}) is not a latitude and longitude") from None
+    if not geo.in_chicago_bounds(lat, lon):
+        raise RowError(f"the point ({lat}, {lon}) is outside Chicago")
+
+
 def _features(path: Path) -> Iterator[tuple[int, dict]]:
     with path.open() as handle:
         data = json.load(handle)
@@ -114,7 +128,10 @@ def _group_features(result: LoadResult, path: Path, key) -> dict[str, list[dict]
             number = key(feature.get("properties") or {})
             if not feature.get("geometry"):
                 raise RowError("no geometry")
-        except (RowError, KeyError, ValueError) as error:
+        except KeyError as error:
+            result.reject(index, f"no {error.args[0]} property")
+            continue
+        except (RowError, ValueError) as error:
             result.reject(index, str(error))
             continue
         groups.setdefault(number, []).append(feature)
@@ -124,14 +141,19 @@ def _group_features(result: LoadResult, path: Path, key) -> dict[str, list[dict]
 @transaction.atomic
 def load_districts(data_dir: Path = DATA_DIR) -> LoadResult:
     result = LoadResult("districts")
+    groups = _group_features(result, data_dir / "police_districts.geojson",
+                             lambda props: district_number(props["dist_num"]))
     stations = {}
     for row_number, row in _csv_rows(data_dir / "police_stations.csv"):
         try:
-            stations[district_number(row.get("DISTRICT", ""))] = row
+            number = district_number(row.get("DISTRICT", ""))
+            if number not in groups:
+                raise RowError(f"unknown district {number} (not in police_districts.geojson)")
+            _check_point(row.get("LATITUDE"), row.get("LONGITUDE"))
         except RowError as error:
-            result.reject(f"{row_number} of police_stations.csv", str(error))
-    groups = _group_features(result, data_dir / "police_districts.geojson",
-                             lambda props: district_number(props["dist_num"]))
+            result.reject(f"row {row_number} of police_stations.csv", str(error))
+            continue
+        stations[number] = row
     for number, features in sorted(groups.items()):
         station = stations.get(number, {})
         name = (station.get("DISTRICT_NAME") or "").strip()
