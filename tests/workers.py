@@ -198,3 +198,50 @@ def incident_notify(*, district, organization, block: str = "6300 S HALSTED ST",
         deliveries_create(notification=notification, purpose=Delivery.Purpose.NOTIFY)
         transaction.on_commit(outbox_wake)
     return notification
+
+
+class Stack:
+    """An own redis-server, one Celery worker on queue b_notify and one outbox relay."""
+
+    def __init__(self, **relay_options) -> None:
+        self.redis = RedisServer()
+        self.relay_options = relay_options
+        self.worker: Service | None = None
+        self.relay: Service | None = None
+
+    @property
+    def env(self) -> dict:
+        return process_env(redis_url=self.redis.url)
+
+    def start(self) -> "Stack":
+        self.redis.start()
+        self.worker = celery_worker(self.env).start()
+        self.relay = outbox_relay(self.env, **self.relay_options).start()
+        return self
+
+    def restart_worker(self) -> None:
+        self.worker = celery_worker(self.env).start()
+
+    def stop(self) -> None:
+        for service in (self.relay, self.worker):
+            if service:
+                service.stop()
+        self.redis.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {s.name}\n{s.output()[-4000:]}" for s in (self.relay, self.worker) if s)
+
+
+def publish(redis_url: str, delivery_id: int) -> None:
+    """Publish a deliver message straight to the broker, as the relay would."""
+    from celery import Celery
+
+    app = Celery("tests", broker=redis_url)
+    app.conf.broker_connection_retry_on_startup = True
+    app.send_task("notifications.tasks.deliver", args=(delivery_id,), queue=QUEUE)
+    app.close()
+
+
+def all_sent(notifications) -> bool:
+    return not Delivery.objects.filter(notification__in=notifications).exclude(
+        status__in=[Delivery.Status.SENT, Delivery.Status.DELIVERED]).exists()
