@@ -41,6 +41,7 @@ demo: venv
 test: venv
 	scripts/services
 	scripts/browser
+	scripts/compose
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

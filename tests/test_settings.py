@@ -6,6 +6,7 @@ deployment would, and loads the real settings module.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +159,11 @@ def test_a_dotenv_line_that_is_not_key_value_is_refused_with_its_line_number(tmp
     dotenv.write_text("DEBUG=false\nthis is not a setting\n")
     with pytest.raises(ImproperlyConfiguredEnv, match=r"^\.env line 2 is not KEY=value$"):
         load_dotenv(dotenv)
+
+
+def test_every_setting_read_from_the_environment_is_documented_in_env_example():
+    settings_source = (BASE_DIR / "cvi_portal" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z0-9_]+)"', settings_source))
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", (BASE_DIR / ".env.example").read_text(), re.M))
+    assert read - documented == set()
+    assert {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"} <= read
