@@ -80,12 +80,13 @@ def organization_numbers(organization: Organization, *, days: int = 30) -> dict:
     since = timezone.now() - timedelta(days=days)
     notifications = Notification.objects.filter(organization=organization, kind=Notification.Kind.INCIDENT,
                                                 created_at__gte=since)
-    return notifications.aggregate(
-        notified=Count("id"),
-        acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
-        responded=Count("id", filter=Q(responded=True)),
-        unassigned=Count("id", filter=Q(assigned_to__isnull=True, responded=False)),
+    figures = notifications.aggregate(
+        n_notified=Count("id"),
+        n_acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
+        n_responded=Count("id", filter=Q(responded=True)),
+        n_unassigned=Count("id", filter=Q(assigned_to__isnull=True, responded=False)),
     )
+    return {key.removeprefix("n_"): value for key, value in figures.items()}
 
 
 def recent_notifications(organization: Organization, *, limit: int = 30) -> list[Notification]:

@@ -38,6 +38,7 @@
 
   function show(count, text) {
     if (!badge) return;
+    badge.classList.toggle("done", !!text && text === badge.dataset.sent);
     if (text) { badge.textContent = text; badge.hidden = false; return; }
     badge.hidden = count === 0;
     if (count) badge.textContent = count === 1 ? badge.dataset.one : badge.dataset.many.replace("{n}", count);

@@ -165,6 +165,13 @@ def test_the_wrong_method_is_refused(client, worker, notification):
     assert client.post(reverse("responses:feed")).status_code == 405
 
 
+def test_a_supervisor_opens_every_supervisor_page(client, supervisor, logged):
+    client.force_login(supervisor)
+    for url in supervisor_urls():
+        assert client.get(url).status_code == 200, url
+    assert "Tasha" in client.get(reverse("responses:team")).content.decode()
+
+
 def test_workers_cannot_open_supervisor_pages(client, worker):
     client.force_login(worker)
     for url in supervisor_urls():
