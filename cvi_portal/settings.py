@@ -143,6 +143,7 @@ CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": CELERY_NOTIFY_QUEUE}}
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-canary": {"task": "notifications.tasks.worker_canary", "schedule": 60.0},
+    "followup-reminders": {"task": "responses.tasks.followup_reminders", "schedule": 900.0},
 }
 CELERY_TIMEZONE = "America/Chicago"
 

@@ -174,3 +174,14 @@ def test_nothing_private_reaches_the_notification_or_the_audit_trail(notificatio
     stored = Notification.objects.filter(pk=notification.pk).values().get()
     assert secret not in str(stored) and "high" not in str(stored)
     assert secret not in str(list(Event.objects.values_list("data", flat=True)))
+
+
+def test_the_reminder_task_is_on_the_beat_schedule_and_reminds_due_follow_ups(notification, worker, settings):
+    from responses.tasks import followup_reminders
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "responses.tasks.followup_reminders")
+    assert entry["schedule"] > 0
+    FollowUp.objects.create(organization=notification.organization, notification=notification, task="Call",
+                            due_on=timezone.localdate(), assigned_to=worker)
+    assert followup_reminders.delay().get() == 1
+    assert followup_reminders.delay().get() == 0
