@@ -96,6 +96,11 @@ class VictimForm(forms.Form):
     fatal = forms.BooleanField(label="Fatal", required=False)
     gunshot = forms.BooleanField(label="Gunshot", required=False, initial=True)
 
+    def has_changed(self) -> bool:
+        # A row on the form is a victim, even one left at "unknown, unknown": without this the
+        # formset would treat an untouched row as blank and drop it.
+        return True
+
 
 class BaseVictimFormSet(forms.BaseFormSet):
     default_error_messages = {

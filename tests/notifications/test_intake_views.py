@@ -100,6 +100,12 @@ def test_zero_and_fifty_one_victims_are_refused_on_the_victims_list(client, cpd_
     assert not Incident.objects.exists()
 
 
+def test_a_victim_left_at_unknown_age_and_sex_still_counts(client, cpd_user):
+    data = form_data(**{"victims-TOTAL_FORMS": "1", "victims-0-age_band": "unknown", "victims-0-sex": "unknown"})
+    assert login(client, cpd_user).post(reverse("notifications:incident_new"), data).status_code == 302
+    assert Incident.objects.get().victims.get().age_band == "unknown"
+
+
 def test_a_duplicate_rd_number_with_other_details_is_shown_on_the_rd_field(client, cpd_user, incident):
     response = login(client, cpd_user).post(reverse("notifications:incident_new"), form_data(rd_number="JH600001"))
     assert response.status_code == 400
