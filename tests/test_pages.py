@@ -96,9 +96,6 @@ def test_a_weak_new_password_is_refused_on_the_field(client, worker):
         ("cpd_user", ["District 7 (Englewood)", "1438 W 63rd St", "Public Equity",
                       "Target Area Development Corp (TADC)", "READI Chicago (Heartland Alliance)"]),
         ("commander", ["District 7 (Englewood)", "Public Equity"]),
-        ("worker", ["Public Equity", "Englewood", "West Englewood"]),
-        ("supervisor", ["Public Equity", "West Englewood"]),
-        ("other_worker", ["ALSO (Alliance of Local Service Organizations)", "Humboldt Park"]),
         ("analyst", ["District 7 (Englewood)", "District 15 (Austin)", "Public Equity",
                      "Institute for Nonviolence Chicago (INVC)"]),
         ("admin_user", ["District 7 (Englewood)", "Public Equity", "Configure"]),
@@ -116,14 +113,39 @@ def test_each_role_home_page_shows_real_districts_and_organisations(client, requ
     assert user.membership.get_role_display() in page
 
 
+@pytest.mark.parametrize(("user_fixture", "name"), [("worker", "Public Equity"), ("supervisor", "Public Equity"),
+                                                     ("other_worker", "ALSO")])
+def test_an_outreach_member_lands_on_their_organisation_feed(client, request, user_fixture, name):
+    client.force_login(request.getfixturevalue(user_fixture))
+    response = client.get("/", follow=True)
+    assert response.redirect_chain == [("/feed/", 302)]
+    assert response.status_code == 200
+    assert name in response.content.decode()
+
+
+def test_the_cpd_home_names_the_areas_each_organisation_covers_in_the_district(client, cpd_user):
+    client.force_login(cpd_user)
+    organizations = {org.name: [a.display_name for a in org.areas_here]
+                     for org in client.get("/").context["organizations"]}
+    assert organizations["Public Equity"] == ["Englewood", "Greater Grand Crossing", "West Englewood"]
+    assert organizations["Target Area Development Corp (TADC)"] == ["Englewood", "West Englewood"]
+
+
+def test_the_citywide_home_counts_organisations_and_covered_areas(client, analyst):
+    client.force_login(analyst)
+    stats = client.get("/").context["stats"]
+    assert stats["organizations"] == 19 and stats["areas"] == 77
+    assert 0 < stats["multiply_covered"] < stats["areas_covered"] < 77
+
+
 def test_the_cpd_home_does_not_list_an_organisation_from_another_side_of_the_city(client, cpd_user):
     client.force_login(cpd_user)
     assert "ALSO (Alliance of Local Service Organizations)" not in client.get("/").content.decode()
 
 
-def test_an_outreach_home_names_only_its_own_organisation_in_the_header(client, other_worker):
+def test_an_outreach_home_does_not_name_another_organisation(client, other_worker):
     client.force_login(other_worker)
-    page = client.get("/").content.decode()
+    page = client.get("/", follow=True).content.decode()
     assert "Public Equity" not in page
 
 
