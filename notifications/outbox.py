@@ -28,7 +28,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from audit.models import Source
@@ -150,8 +150,20 @@ def deliveries_create(*, notification: Notification, purpose: str) -> list[Deliv
             continue
         seen.add(key)
         row.next_attempt_at = now
+        if row.kind == Channel.Kind.IN_APP:
+            # The feed row is the message: it is visible the moment this transaction commits.
+            row.status, row.sent_at = Delivery.Status.SENT, now
         rows.append(row)
     created = Delivery.objects.bulk_create(rows)
+    feed = [row for row in created if row.kind == Channel.Kind.IN_APP]
+    if feed:
+        timeline_add(notification=notification, delivery=None, kind="delivery.sent", at=now,
+                     text=f"In-app to {len(feed)} member(s) of {notification.organization}"
+                          + (f" ({Delivery.Purpose(purpose).label.lower()})" if purpose != Delivery.Purpose.NOTIFY
+                             else ""))
+        if len(feed) == len(created):
+            # Nothing leaves the portal for this organisation: the feed is the first (and only) send.
+            _sent_clocks(notification, now)
     if (purpose == Delivery.Purpose.NOTIFY and notification.acknowledged_at is None
             and notification.next_escalation_at is None and notification.escalation_level == 0):
         notification.next_escalation_at = now + timedelta(minutes=notification.organization.ack_window_minutes)
@@ -241,17 +253,26 @@ def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: boo
         status=status, sent_at=now, delivered_at=now if confirmed else None, provider_id=provider_id[:128],
         last_error="", claimed_at=None)
     notification = delivery.notification
-    Notification.objects.filter(pk=notification.pk, first_sent_at__isnull=True).update(first_sent_at=now)
-    Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
-        status=Notification.Status.SENT, status_at=now)
-    if notification.incident_id:
-        Incident.objects.filter(pk=notification.incident_id, first_sent_at__isnull=True).update(first_sent_at=now)
+    if notification.first_sent_at is None:  # as loaded: later sends skip these writes
+        _sent_clocks(notification, now)
     if confirmed:
         _confirmed_clocks(notification, now)
     if delivery.purpose == Delivery.Purpose.DRILL and delivery.channel_id:
         Channel.objects.filter(pk=delivery.channel_id).update(last_drill_at=now, last_drill_ok=True)
     timeline_add(notification=notification, delivery=delivery, kind="delivery.sent", at=now,
                  text=f"{_label(delivery)} sent")
+
+
+def _sent_clocks(notification: Notification, at: datetime) -> None:
+    """Start the notification's and the incident's "first sent" clocks unless already started."""
+    Notification.objects.filter(pk=notification.pk, first_sent_at__isnull=True).update(
+        first_sent_at=at,
+        status=Case(When(status=Notification.Status.PENDING, then=Value(Notification.Status.SENT)),
+                    default=F("status")),
+        status_at=Case(When(status=Notification.Status.PENDING, then=Value(at)), default=F("status_at")),
+    )
+    if notification.incident_id:
+        Incident.objects.filter(pk=notification.incident_id, first_sent_at__isnull=True).update(first_sent_at=at)
 
 
 def _confirmed_clocks(notification: Notification, at: datetime) -> None:

@@ -92,10 +92,12 @@ def deliveries_recover(*, now: datetime | None = None, sending_timeout: timedelt
     return len(stuck)
 
 
-def relay_once(*, handover_timeout: float | None = None, sending_timeout: float | None = None) -> int:
+def relay_once(*, handover_timeout: float | None = None, sending_timeout: float | None = None,
+               recover: bool = True) -> int:
     """One pass: recover stuck rows, then hand over every due row. Returns how many were handed over."""
     handover, sending = _timeouts(handover_timeout, sending_timeout)
-    deliveries_recover(sending_timeout=sending)
+    if recover:
+        deliveries_recover(sending_timeout=sending)
     total = 0
     while True:
         handed, broker_ok = deliveries_hand_over(batch=BATCH, handover_timeout=handover)
@@ -118,6 +120,7 @@ class Relay:
         self.handover_timeout, self.sending_timeout = handover_timeout, sending_timeout
         self.stopping = False
         self.listener = None
+        self.last_sweep = 0.0
 
     def stop(self, *_args) -> None:
         self.stopping = True
@@ -139,7 +142,13 @@ class Relay:
             self.listener.close()
 
     def pass_once(self) -> None:
-        relay_once(handover_timeout=self.handover_timeout, sending_timeout=self.sending_timeout)
+        # A NOTIFY per incident can mean many passes a second; the sweeps for stuck rows and
+        # escalations need not run more often than the poll.
+        sweep = time.monotonic() - self.last_sweep >= self.poll
+        relay_once(handover_timeout=self.handover_timeout, sending_timeout=self.sending_timeout, recover=sweep)
+        if not sweep:
+            return
+        self.last_sweep = time.monotonic()
         if self.escalate:
             from .escalation import escalation_sweep
 

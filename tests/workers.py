@@ -93,7 +93,7 @@ def process_env(*, redis_url: str, **extra: str) -> dict:
            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
            "OUTBOX_RETRY_BASE_MS": "200",
            "SMS_BACKEND": "console",
-           "CONN_MAX_AGE": "0",
+           "CONN_MAX_AGE": "60",  # persistent, as in production; stopped before the test database is dropped
            "LOG_LEVEL": "INFO",
            "PYTHONUNBUFFERED": "1"}
     env.update(extra)
@@ -154,6 +154,7 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.received: list[dict] = []
+        self.started = 0  # requests begun, answered or not
         self.plan: list[int] = []
         self.delay = 0.0
         receiver = self
@@ -161,6 +162,7 @@ class WebhookReceiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.started += 1
                 time.sleep(receiver.delay)
                 status = receiver.plan.pop(0) if receiver.plan else 200
                 receiver.received.append({"status": status, "headers": dict(self.headers), "body": body,

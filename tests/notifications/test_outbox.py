@@ -105,9 +105,27 @@ def test_the_first_send_starts_the_incident_and_notification_clocks_and_writes_t
     notification.refresh_from_db()
     incident = Incident.objects.get(pk=notification.incident_id)
     assert notification.status == "sent" and notification.first_sent_at is not None
-    assert incident.first_sent_at == min(d.sent_at for d in notification.deliveries.all())
-    sent_lines = TimelineEntry.objects.filter(incident=incident, kind="delivery.sent")
-    assert sent_lines.count() == notification.deliveries.count()
+    outbound = notification.deliveries.exclude(kind=Channel.Kind.IN_APP)
+    assert incident.first_sent_at == min(d.sent_at for d in outbound)
+    sent_lines = list(TimelineEntry.objects.filter(incident=incident, kind="delivery.sent")
+                      .values_list("text", flat=True))
+    # one line per message that left the portal, one for the members' feed
+    assert len(sent_lines) == outbound.count() + 1 and "In-app to 3 member(s)" in sent_lines[0]
+
+
+def test_feed_rows_are_sent_with_the_incidents_commit(englewood, covering_org, roster):
+    notification = incident_notify(district=englewood, organization=covering_org)  # no relay, no worker
+    feed = notification.deliveries.filter(kind=Channel.Kind.IN_APP)
+    assert {d.status for d in feed} == {Delivery.Status.SENT}
+    assert {d.status for d in notification.deliveries.exclude(kind=Channel.Kind.IN_APP)} == {Delivery.Status.QUEUED}
+    notification.refresh_from_db()
+    assert notification.first_sent_at is None  # the clock waits for a message that leaves the portal
+
+
+def test_an_organisation_with_only_the_feed_is_sent_at_commit(englewood, covering_org, worker):
+    notification = incident_notify(district=englewood, organization=covering_org)
+    notification.refresh_from_db()
+    assert notification.status == "sent" and notification.first_sent_at is not None
 
 
 def test_a_notification_starts_its_escalation_timer_at_the_organisations_window(englewood, covering_org, roster):
