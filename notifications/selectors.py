@@ -152,3 +152,18 @@ def stale_channels(*, district: District) -> QuerySet[Channel]:
     return (Channel.objects.filter(organization__in=organizations_in_district(district), active=True,
                                    last_drill_ok=False)
             .select_related("organization", "user").order_by("organization__name", "kind"))
+
+
+def board_summary(board: dict[str, list[Incident]], *, now: datetime | None = None) -> dict[str, int]:
+    """Today's totals for the strip above the board, from the already loaded incidents."""
+    now = now or timezone.now()
+    today = board["today"]
+    notifications = [n for incident in today + board["week"] for n in incident.notifications.all()]
+    waiting = [n for n in notifications if n.acknowledged_at is None and n.status != Notification.Status.UNABLE]
+    return {
+        "incidents": len(today),
+        "victims": sum(i.victim_count for i in today),
+        "fatal": sum(i.fatal_count for i in today),
+        "waiting": len(waiting),
+        "overdue": sum(1 for n in waiting if n.next_escalation_at and n.next_escalation_at <= now),
+    }

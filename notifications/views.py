@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from districts.access import require_role, scope_of
-from districts.geo import locate
-from districts.models import Beat, District, Role
+from districts.geo import Place, locate
+from districts.models import Beat, CommunityArea, District, Role
+from districts.selectors import organizations_covering
 
 from . import selectors
 from .access import get_incident_for_user
@@ -142,6 +143,11 @@ def incident_live(request, code):
 def locate_point(request):
     """Which district, beat and community area hold a point: the form's "use point" helper."""
     require_role(request.user, *WRITERS)
+    if "lat" not in request.GET:
+        # No point: who the chosen district, beat and community area would notify.
+        place = Place(district=request.GET.get("district") or None, beat=request.GET.get("beat") or None,
+                      community_area=request.GET.get("community_area") or None)
+        return JsonResponse({"organizations": _covering_names(place)})
     try:
         latitude, longitude = float(request.GET["lat"]), float(request.GET["lon"])
     except (KeyError, ValueError):
@@ -149,7 +155,20 @@ def locate_point(request):
     place = locate(latitude, longitude)
     if place is None:
         return JsonResponse({"error": "The point is outside Chicago."}, status=404)
-    return JsonResponse({"district": place.district, "beat": place.beat, "community_area": place.community_area})
+    return JsonResponse({"district": place.district, "beat": place.beat, "community_area": place.community_area,
+                         "organizations": _covering_names(place)})
+
+
+def _covering_names(place) -> list[str]:
+    """Who an incident at this place would notify: the form previews it before saving."""
+    def pk(model, number):
+        if not number or not str(number).isdigit():
+            return None
+        return model.objects.filter(number=number).values_list("pk", flat=True).first()
+
+    area = pk(CommunityArea, place.community_area)
+    beat, district = pk(Beat, place.beat), pk(District, place.district)
+    return [str(org) for org in organizations_covering(community_area_id=area, beat_id=beat, district_id=district)]
 
 
 def _board_district(request) -> District:
@@ -165,7 +184,9 @@ def _board_district(request) -> District:
 
 
 def _board_context(district: District) -> dict:
-    return {"district": district, "board": selectors.board_incidents(district=district), "now": timezone.now()}
+    now = timezone.now()
+    board = selectors.board_incidents(district=district, now=now)
+    return {"district": district, "board": board, "summary": selectors.board_summary(board, now=now), "now": now}
 
 
 @login_required

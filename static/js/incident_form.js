@@ -73,6 +73,30 @@
   const lon = form.querySelector("#id_longitude");
   const area = form.querySelector("#id_community_area");
 
+  // "Who will be told": the organisations covering the chosen place, before saving.
+  const preview = document.querySelector("[data-notify-preview]");
+  function showPreview(names) {
+    if (!preview) return;
+    preview.replaceChildren(...(names.length ? names : [null]).map((name) => {
+      const item = document.createElement("li");
+      if (name) item.textContent = name;
+      else { item.textContent = "No organisation covers this place: call the CSCC duty desk."; item.className = "warn-text"; }
+      return item;
+    }));
+  }
+  let previewTimer = null;
+  function previewCodes() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(async () => {
+      const params = new URLSearchParams({ district: district.value, beat: beat.value, community_area: area.value });
+      try {
+        const response = await fetch(`${form.dataset.locateUrl}?${params}`, { credentials: "same-origin" });
+        if (response.ok) showPreview((await response.json()).organizations || []);
+      } catch (error) { /* the preview is a convenience; saving still routes */ }
+    }, 150);
+  }
+  [district, beat, area].forEach((select) => select.addEventListener("change", previewCodes));
+
   async function usePoint() {
     const numbers = (paste.value.match(/-?\d+(\.\d+)?/g) || []).map(Number);
     if (numbers.length >= 2) { lat.value = numbers[0]; lon.value = numbers[1]; }
@@ -87,6 +111,7 @@
       fillBeats(place.beat || "");
       if (place.community_area) area.value = String(place.community_area);
       const areaName = area.selectedOptions[0] ? area.selectedOptions[0].textContent : "";
+      showPreview(place.organizations || []);
       result.textContent = `District ${parseInt(place.district, 10) || "?"}, beat ${place.beat || "?"}, ${areaName}.`;
     } catch (error) {
       result.textContent = "Could not reach the server; the point will be checked when you save.";
@@ -121,6 +146,8 @@
       if (next) next.focus();
     }
   });
+
+  if (area.value || beat.value) previewCodes();
 
   const firstError = form.querySelector(".has-error input, .has-error select, .has-error textarea");
   if (firstError) firstError.focus();

@@ -133,3 +133,19 @@ def test_no_cpd_facing_module_of_the_intake_imports_responses():
         imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         assert not any(module.split(".")[0] == "responses" for module in imported), name
+
+
+def test_an_organisation_past_its_window_without_answering_is_flagged_overdue(client, cpd_user):
+    incident = enter(cpd_user)
+    late = incident.notifications.get(organization__short_name="READI Chicago")
+    Notification.objects.filter(pk=late.pk).update(next_escalation_at=timezone.now() - timedelta(minutes=1))
+    notification_acknowledge(notification=incident.notifications.get(organization__short_name="TADC"), actor=None,
+                             via="link")
+    client.force_login(cpd_user)
+
+    response = client.get(reverse("notifications:board_live"))
+
+    assert (response.context["summary"]["waiting"], response.context["summary"]["overdue"]) == (2, 1)
+    html = response.content.decode()
+    assert html.count("no answer") == 1
+    assert 'class="pill s-pending overdue" title="READI Chicago (Heartland Alliance): Pending"' in html
