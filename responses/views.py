@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -71,7 +72,11 @@ def _common(request, **context) -> dict:
 
 
 def _feed_item(notification: Notification) -> dict:
-    return {"n": notification, "incident": notification.incident,
+    incident = notification.incident
+    known = incident.hospital is not None and incident.hospital.code != "UNKNOWN"
+    hospital = incident.hospital.name.split(" (")[0] if known else ""
+    return {"n": notification, "incident": incident, "hospital": hospital,
+            "ago": timesince(incident.occurred_at, depth=1),
             "waiting": notification.acknowledged_at is None,
             "status_label": labels.STATUS.get(notification.status, notification.status),
             "tone": labels.STATUS_TONE.get(notification.status, "new")}
