@@ -54,5 +54,9 @@ stack: venv
 	$(MANAGE) seed_demo
 	.venv/bin/honcho start -f Procfile
 
+bench-pages: venv
+	scripts/browser
+	$(PY) benchmarks/bench_pages.py $(BENCH_ARGS)
+
 clean:
 	rm -rf .venv .tools db.sqlite3 staticfiles var
