@@ -1,6 +1,7 @@
 """The API: `/api/v1/` (API.md), the OpenAPI schema and its browsable docs."""
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -9,4 +10,6 @@ urlpatterns = [
     path("v1/", include("districts.api_urls")),
     path("v1/", include("notifications.api_urls")),
     path("v1/", include("responses.api_urls")),
+    # Anything else under /api/ is a JSON 404, like every other API error (never the HTML page).
+    re_path(r"", lambda request, *args, **kwargs: JsonResponse({"detail": "Not found."}, status=404)),
 ]

@@ -10,13 +10,16 @@ fault (never their values), so probing and broken integrations are visible.
 import datetime
 import json
 import logging
+import re
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -96,15 +99,27 @@ def _audit_rejection(request, view, response) -> None:
         "operation": _operation_name(view),
     }
     if response.status_code == 400 and isinstance(response.data, dict):
-        data["fields"] = sorted(str(key) for key in response.data)[:20]
+        # Field names only, and only names that look like ours: an unknown field's name is input.
+        data["fields"] = sorted({key if FIELD_NAME.fullmatch(str(key)) else "(unknown field)"
+                                 for key in response.data})[:20]
     elif isinstance(response.data, dict) and "detail" in response.data:
-        data["reason"] = str(response.data["detail"])[:200]
+        data["reason"] = _printable(str(response.data["detail"]))
+    data["path"] = _printable(data["path"])
     if isinstance(auth, IntegrationToken):
         data["integration_token"] = str(auth.code)
     try:
-        audit_log(actor=getattr(request, "_user", None), source="api", action="api.rejected", data=data)
+        with transaction.atomic():  # a savepoint: a failed write must not spoil the caller's transaction
+            audit_log(actor=getattr(request, "_user", None), source="api", action="api.rejected", data=data)
     except Exception:  # noqa: BLE001 - a failed audit write must not turn a 4xx into a 500
         logger.exception("could not audit a rejected API request")
+
+
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """Safe for a JSON column: no NUL, no lone surrogates, no control characters."""
+    return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in text[:limit])
 
 
 # --- parsing and the body limit ---------------------------------------------------------
@@ -144,6 +159,12 @@ class ApiPagination(PageNumberPagination):
     max_page_size = 200
 
 
+class PageSerializer(serializers.Serializer):
+    names = ("page", "page_size")
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=ApiPagination.max_page_size)
+
+
 # --- the base view ----------------------------------------------------------------------
 
 class ApiView(APIView):
@@ -174,6 +195,9 @@ class ApiView(APIView):
         return type(self)
 
     def paginate(self, queryset, serializer_class, **context):
+        """One page of `queryset`; `page` and `page_size` are checked, not silently ignored."""
+        PageSerializer(data={k: v for k, v in self.request.query_params.items() if k in PageSerializer.names}
+                       ).is_valid(raise_exception=True)
         paginator = ApiPagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
@@ -300,6 +324,10 @@ ERROR_RESPONSES = {
 }
 CONFLICT_RESPONSE = {409: OpenApiResponse(Detail, description="Conflicts with what is stored.")}
 WRITE_ERRORS = {**ERROR_RESPONSES, 413: OpenApiResponse(Detail, description="The body is over 1 MB.")}
+
+
+CODE_PARAMETER = OpenApiParameter("code", OpenApiTypes.UUID, OpenApiParameter.PATH,
+                                  description="The object's `code`; unknown or out of scope: 404.")
 
 
 def responses_with_errors(ok: dict, *, write: bool = False, extra: dict | None = None) -> dict:

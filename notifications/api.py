@@ -6,6 +6,8 @@ Outreach sees an incident as a notification carries it: no RD number, no exact p
 as age bands and sex only.
 """
 
+import uuid
+
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 
 from districts.access import scope_of
 from districts.api_support import (
+    CODE_PARAMETER,
     CONFLICT_RESPONSE,
     ApiView,
     DistrictField,
@@ -224,7 +227,7 @@ class IncidentDetailApi(ApiView):
     roles = INCIDENT_READERS
     operation = Op.INCIDENTS_READ
 
-    @extend_schema(operation_id="incidents_retrieve", tags=["incidents"],
+    @extend_schema(operation_id="incidents_retrieve", parameters=[CODE_PARAMETER], tags=["incidents"],
                    responses=responses_with_errors({200: IncidentOutput}))
     def get(self, request, code):
         return _incident_response(request, get_incident_for_user(request.user, code))
@@ -247,7 +250,7 @@ class IncidentCorrectApi(ApiView):
             return attrs
 
     @extend_schema(
-        operation_id="incidents_correct", tags=["incidents"], request=InputSerializer,
+        operation_id="incidents_correct", parameters=[CODE_PARAMETER], tags=["incidents"], request=InputSerializer,
         responses=responses_with_errors({200: IncidentOutput}, write=True),
         examples=[OpenApiExample("The victim died", request_only=True, value={
             "victims": [{"age_band": "20-29", "sex": "M", "fatal": True, "gunshot": True}]})],
@@ -355,7 +358,8 @@ class NotificationAcknowledgeApi(ApiView):
     class InputSerializer(StrictSerializer):
         at = local_datetime(required=False, help_text="When it was acknowledged (an offline tap); default now.")
 
-    @extend_schema(operation_id="notifications_acknowledge", tags=["notifications"], request=InputSerializer,
+    @extend_schema(operation_id="notifications_acknowledge", parameters=[CODE_PARAMETER], tags=["notifications"],
+                   request=InputSerializer,
                    responses=responses_with_errors({200: NotificationOutput}, write=True))
     def post(self, request, code):
         notification = get_notification_for_user(request.user, code)
@@ -381,7 +385,8 @@ class NotificationStatusApi(ApiView):
                                          help_text="Required with `unable`.")
 
     @extend_schema(
-        operation_id="notifications_status", tags=["notifications"], request=InputSerializer,
+        operation_id="notifications_status", parameters=[CODE_PARAMETER], tags=["notifications"],
+        request=InputSerializer,
         responses=responses_with_errors({200: NotificationOutput}, write=True),
         examples=[OpenApiExample("On scene", request_only=True, value={"status": "on_scene"}),
                   OpenApiExample("Unable", request_only=True, value={"status": "unable", "reason": "unsafe"})],
@@ -400,6 +405,10 @@ class NotificationStatusApi(ApiView):
 def _organization_for_supervisor(request, code) -> Organization:
     """The supervisor's own organisation; any other code is a 404 (never say it exists)."""
     scope = scope_of(request.user)
+    try:
+        code = uuid.UUID(str(code))
+    except ValueError:
+        raise Http404("No such organisation.") from None
     organization = Organization.objects.filter(code=code, pk=scope.organization_id).first()
     if organization is None:
         raise Http404("No such organisation.")
@@ -431,7 +440,8 @@ class WebhookTestApi(ApiView):
         notification = serializers.UUIDField(source="code")
         deliveries = DeliveryOutput(many=True)
 
-    @extend_schema(operation_id="organizations_webhook_test", tags=["webhooks"], request=None,
+    @extend_schema(operation_id="organizations_webhook_test", parameters=[CODE_PARAMETER], tags=["webhooks"],
+                   request=None,
                    responses=responses_with_errors({202: OutputSerializer}, write=True))
     def post(self, request, code):
         organization = _organization_for_supervisor(request, code)
@@ -454,8 +464,8 @@ class DeliveryListApi(ApiView):
 
     @extend_schema(
         operation_id="organizations_deliveries", tags=["webhooks"],
-        parameters=[OpenApiParameter("kind", str, enum=Channel.Kind.values,
-                                     description="Channel kind; default `webhook`.")],
+        parameters=[CODE_PARAMETER, OpenApiParameter("kind", str, enum=Channel.Kind.values,
+                                                     description="Channel kind; default `webhook`.")],
         responses=responses_with_errors({200: DeliveryOutput(many=True)}),
     )
     def get(self, request, code):

@@ -6,14 +6,14 @@ from . import api
 
 urlpatterns = [
     path("incidents/", endpoint(api.IncidentListApi, api.IncidentCreateApi).as_view(), name="api-incidents"),
-    path("incidents/<uuid:code>/", endpoint(api.IncidentDetailApi, api.IncidentCorrectApi).as_view(),
+    path("incidents/<str:code>/", endpoint(api.IncidentDetailApi, api.IncidentCorrectApi).as_view(),
          name="api-incident"),
     path("notifications/", api.NotificationListApi.as_view(), name="api-notifications"),
-    path("notifications/<uuid:code>/acknowledge/", api.NotificationAcknowledgeApi.as_view(),
+    path("notifications/<str:code>/acknowledge/", api.NotificationAcknowledgeApi.as_view(),
          name="api-notification-acknowledge"),
-    path("notifications/<uuid:code>/status/", api.NotificationStatusApi.as_view(), name="api-notification-status"),
+    path("notifications/<str:code>/status/", api.NotificationStatusApi.as_view(), name="api-notification-status"),
 ]
 urlpatterns += [
-    path("organizations/<uuid:code>/webhook-test/", api.WebhookTestApi.as_view(), name="api-webhook-test"),
-    path("organizations/<uuid:code>/deliveries/", api.DeliveryListApi.as_view(), name="api-deliveries"),
+    path("organizations/<str:code>/webhook-test/", api.WebhookTestApi.as_view(), name="api-webhook-test"),
+    path("organizations/<str:code>/deliveries/", api.DeliveryListApi.as_view(), name="api-deliveries"),
 ]
