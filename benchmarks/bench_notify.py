@@ -89,7 +89,7 @@ def peak_rss_kb(pid: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1000)
-    parser.add_argument("--rate", type=float, default=20.0, help="paced incidents per second")
+    parser.add_argument("--rate", type=float, default=10.0, help="paced incidents per second")
     parser.add_argument("--floor-samples", type=int, default=200)
     args = parser.parse_args()
 
@@ -151,7 +151,7 @@ def main() -> None:
         "incidents": args.incidents,
         "deliveries_per_incident": world["per_incident"],
         "paced_rate_per_s": args.rate,
-        "commit_to_first_sent_ms": {"p50": ms(percentile(paced["first"], 50)),
+        "commit_to_first_outbound_sent_ms": {"p50": ms(percentile(paced["first"], 50)),
                                     "p99": ms(percentile(paced["first"], 99))},
         "commit_to_all_sent_ms": {"p50": ms(percentile(paced["all"], 50)), "p99": ms(percentile(paced["all"], 99))},
         "burst_commit_to_all_sent_ms": {"p50": ms(percentile(burst["all"], 50)),
@@ -169,8 +169,8 @@ def main() -> None:
                              and figures["commit_to_all_sent_ms"]["p99"] < 250)
     print(f"floor: Celery round trip p50 {figures['floor_ms']['celery_round_trip_p50']} ms, "
           f"INSERT p50 {figures['floor_ms']['insert_p50']} ms")
-    print(f"paced ({args.rate}/s): commit → first sent p50 {figures['commit_to_first_sent_ms']['p50']} ms, "
-          f"p99 {figures['commit_to_first_sent_ms']['p99']} ms; → all sent p50 "
+    print(f"paced ({args.rate}/s): commit → first outbound sent p50 {figures['commit_to_first_outbound_sent_ms']['p50']} ms, "
+          f"p99 {figures['commit_to_first_outbound_sent_ms']['p99']} ms; → all sent p50 "
           f"{figures['commit_to_all_sent_ms']['p50']} ms, p99 {figures['commit_to_all_sent_ms']['p99']} ms "
           f"({figures['ratio_all_sent_p50_to_floor']}× the floor)")
     print(f"burst: {figures['throughput_deliveries_per_s']} deliveries/s "
@@ -227,12 +227,18 @@ def run(world: dict, *, count: int, rate: float | None) -> dict:
         if time.time() > deadline:
             raise SystemExit("deliveries still unsent after 10 minutes")
         time.sleep(0.1)
+    # Feed rows are stamped sent inside the incident's transaction and become visible at its
+    # commit, so they count as sent at the commit; "first" is the first message that left.
     sent: dict[int, list[float]] = {}
-    for incident_id, sent_at in rows.values_list("notification__incident_id", "sent_at"):
-        sent.setdefault(incident_id, []).append(sent_at.timestamp())
+    outbound: dict[int, list[float]] = {}
+    for incident_id, kind, sent_at in rows.values_list("notification__incident_id", "kind", "sent_at"):
+        at = max(sent_at.timestamp(), committed[incident_id])
+        sent.setdefault(incident_id, []).append(at)
+        if kind != "in_app":
+            outbound.setdefault(incident_id, []).append(at)
     last = max(max(v) for v in sent.values())
     return {
-        "first": [min(sent[pk]) - at for pk, at in committed.items()],
+        "first": [min(outbound[pk]) - at for pk, at in committed.items()],
         "all": [max(sent[pk]) - at for pk, at in committed.items()],
         "deliveries": rows.count(),
         "elapsed": last - min(committed.values()),

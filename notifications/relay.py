@@ -28,7 +28,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from .models import Delivery
-from .outbox import NOTIFY_CHANNEL, delivery_dead_record, due_deliveries
+from .outbox import DUE_STATUSES, NOTIFY_CHANNEL, delivery_dead_record, due_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +51,7 @@ def deliveries_hand_over(*, now: datetime | None = None, batch: int = BATCH,
 
     now = now or timezone.now()
     handover_timeout = handover_timeout or _timeouts(None, None)[0]
-    with transaction.atomic():
-        ids = list(due_deliveries(now=now, handover_timeout=handover_timeout)
-                   .select_for_update(skip_locked=True).order_by("next_attempt_at", "id")
-                   .values_list("id", flat=True)[:batch])
-        if ids:
-            Delivery.objects.filter(id__in=ids).update(claimed_at=now)
+    ids = _claim(now=now, batch=batch, handover_timeout=handover_timeout)
     for position, delivery_id in enumerate(ids):
         try:
             # retry=False: fail fast; the database row is the retry.
@@ -69,6 +64,35 @@ def deliveries_hand_over(*, now: datetime | None = None, batch: int = BATCH,
             Delivery.objects.filter(id__in=ids[position:], claimed_at=now).update(claimed_at=None)
             return position, False
     return len(ids), True
+
+
+# PostgreSQL: claim and stamp in one statement (one round trip, its own transaction).
+_CLAIM_SQL = """
+UPDATE notifications_delivery SET claimed_at = %(now)s
+WHERE id IN (
+    SELECT id FROM notifications_delivery
+    WHERE status = ANY(%(due)s) AND next_attempt_at <= %(now)s AND (claimed_at IS NULL OR claimed_at < %(stale)s)
+    ORDER BY next_attempt_at, id
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
+
+
+def _claim(*, now: datetime, batch: int, handover_timeout: timedelta) -> list[int]:
+    """Stamp up to `batch` due rows as handed over and return their ids, oldest due first.
+    SKIP LOCKED: rows another relay is claiming right now are left to it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, {"now": now, "stale": now - handover_timeout, "batch": batch,
+                                        "due": [str(s) for s in DUE_STATUSES]})
+            return sorted(row[0] for row in cursor.fetchall())
+    with transaction.atomic():  # SQLite (the embedded default): one writer at a time anyway
+        ids = list(due_deliveries(now=now, handover_timeout=handover_timeout)
+                   .order_by("next_attempt_at", "id").values_list("id", flat=True)[:batch])
+        Delivery.objects.filter(id__in=ids).update(claimed_at=now)
+    return ids
 
 
 def deliveries_recover(*, now: datetime | None = None, sending_timeout: timedelta | None = None) -> int:
