@@ -7,6 +7,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 UV_VERSION := 0.13.9
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+STACK_PORT ?= 8000
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 
@@ -48,11 +49,12 @@ lint: venv
 	.venv/bin/ruff check .
 
 stack: venv
-	@test -n "$$DATABASE_URL" || { echo "make stack needs DATABASE_URL and REDIS_URL (see .env.example)"; exit 1; }
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make stack needs DATABASE_URL and REDIS_URL (see .env.example)"; exit 1; }
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input -v0
 	$(MANAGE) seed_demo
-	.venv/bin/honcho start -f Procfile
+	@echo "Serving gunicorn on http://127.0.0.1:$(STACK_PORT), with the outbox relay, a Celery worker and beat (Ctrl-C stops all)."
+	.venv/bin/honcho start -f Procfile -p $(STACK_PORT)
 
 bench-pages: venv
 	scripts/browser
