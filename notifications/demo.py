@@ -94,12 +94,15 @@ def seed_live_incidents() -> str:
             hospital=live.hospital or None, scene_status=live.scene_status, note=live.note,
         )
         created += was_created
-        _progress(incident, live, now=now, users=User.objects)
+        _progress(incident, live, users=User.objects)
     return f"live incidents: {created} entered, {len(LIVE_INCIDENTS) - created} already there"
 
 
-def _progress(incident: Incident, live: LiveIncident, *, now: datetime, users) -> None:
-    """Let the first organisations answer, through the same services a worker's taps use."""
+def _progress(incident: Incident, live: LiveIncident, *, users) -> None:
+    """Let the first organisations answer, through the same services a worker's taps use.
+
+    The answers are recorded as they happen, seconds after entry: the clocks stay true.
+    """
     if not live.progress:
         return
     from .acknowledgements import notification_acknowledge
@@ -109,12 +112,10 @@ def _progress(incident: Incident, live: LiveIncident, *, now: datetime, users) -
     for step, notification in zip(live.progress, notifications, strict=False):
         member = users.filter(membership__organization=notification.organization,
                               membership__role=Role.OUTREACH_WORKER).first()
-        acknowledged = incident.occurred_at + timedelta(minutes=min(live.minutes_ago - 1, 4))
-        notification_acknowledge(notification=notification, actor=member, via="app", at=acknowledged)
+        notification_acknowledge(notification=notification, actor=member, via="app")
         if step == "on_scene":
             notification_status_set(notification=notification, actor=member, source="phone",
-                                    status=Notification.Status.ON_SCENE,
-                                    at=incident.occurred_at + timedelta(minutes=min(live.minutes_ago - 1, 22)))
+                                    status=Notification.Status.ON_SCENE)
 
 
 # --- the historical import -----------------------------------------------------------------
