@@ -60,5 +60,11 @@ bench-pages: venv
 	scripts/browser
 	$(PY) benchmarks/bench_pages.py $(BENCH_ARGS)
 
+# The long API fuzz (schemathesis, every operation as every role); the last line is one JSON object.
+FUZZ_EXAMPLES ?= 60
+fuzz: venv
+	scripts/services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) API_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) scripts/fuzz-api
+
 clean:
 	rm -rf .venv .tools db.sqlite3 staticfiles var
