@@ -132,6 +132,12 @@ PURPOSE_MESSAGES = {
 }
 
 
+def webhook_body(delivery: Delivery) -> tuple[str, dict]:
+    """The webhook's type and data, without rendering any template (a receiver parses, not reads)."""
+    kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
+    return kind, _data(delivery, {"ack_url": ack_url(delivery)})
+
+
 def message_for(delivery: Delivery) -> Message:
     """The message a delivery carries, chosen by the kind stored in its payload."""
     kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)

@@ -251,7 +251,7 @@ def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: boo
     status = Delivery.Status.DELIVERED if confirmed else Delivery.Status.SENT
     Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
         status=status, sent_at=now, delivered_at=now if confirmed else None, provider_id=provider_id[:128],
-        last_error="", claimed_at=None)
+        last_error="")  # claimed_at stays: when the successful attempt started
     notification = delivery.notification
     if notification.first_sent_at is None:  # as loaded: later sends skip these writes
         _sent_clocks(notification, now)

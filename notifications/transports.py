@@ -24,7 +24,7 @@ from districts.validators import webhook_url_validate
 
 from . import sms
 from .exceptions import TransportError
-from .messages import message_for
+from .messages import message_for, webhook_body
 from .models import Delivery
 
 WEBHOOK_TIMEOUT = (3, 10)  # connect, read: below the broker's visibility timeout (settings.py)
@@ -118,9 +118,9 @@ class Webhook(Transport):
         secret = delivery.channel.secret if delivery.channel else ""
         if not secret.startswith("whsec_"):
             raise TransportError("the webhook channel has no signing secret", permanent=True)
-        message = message_for(delivery)
+        kind, data = webhook_body(delivery)
         msg_id, timestamp = str(delivery.code), int(time.time())
-        body = json.dumps({"id": msg_id, "type": message.kind, "data": message.data}, separators=(",", ":"))
+        body = json.dumps({"id": msg_id, "type": kind, "data": data}, separators=(",", ":"))
         headers = {
             "content-type": "application/json",
             "webhook-id": msg_id,
