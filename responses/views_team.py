@@ -101,6 +101,12 @@ def channels(request):
     organization = _organization(request)
     policy = PolicyForm(request.POST if "ack_window_minutes" in request.POST else None,
                         initial={"ack_window_minutes": organization.ack_window_minutes})
+    if request.method == "POST" and "drill" in request.POST:
+        from notifications.drills import notification_drill_send
+
+        notification_drill_send(organization=organization, actor=request.user)
+        messages.success(request, _("Drill sent to every channel. Acknowledge it to mark the channels as working."))
+        return redirect("responses:channels")
     if request.method == "POST" and "channel" in request.POST:
         channel = get_object_or_404(Channel, code=request.POST["channel"], organization=organization)
         channel_fallback_set(channel=channel, actor=request.user, source=SOURCE,
