@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "DESCRIPTION": "The integration contract for CPD systems and outreach organisations' systems.",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "districts.api_schema.add_callbacks"],
     "ENUM_NAME_OVERRIDES": {
         "NotificationStatusEnum": "notifications.models.Notification.Status",
         "TapStatusEnum": "notifications.api.TAP_STATUSES",

@@ -74,6 +74,8 @@ def fuzz(*, callers: Mapping[str, str | None], codes: Mapping[str, list[str]], m
     try:
         for result in schema.get_all_operations():
             operation = result.ok()
+            if not operation.path.startswith("/api/v1/"):
+                continue  # the SMS provider's callbacks: signed form posts, tested with their views
             report["operations"] += 1
             started = time.monotonic()
             for mode, checks in CHECKS.items():
