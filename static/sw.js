@@ -5,7 +5,7 @@
    - Background Sync "cvi-outbox": sends the queue the pages keep in IndexedDB.
    Logging out (landing on the login page) empties the page cache. */
 "use strict";
-var VERSION = "v1", PAGES = "cvi-pages-" + VERSION, STATIC = "cvi-static-" + VERSION;
+var VERSION = "v2", PAGES = "cvi-pages-" + VERSION, STATIC = "cvi-static-" + VERSION;
 var OFFLINE = "/outreach/offline/";
 var PAGE_PATHS = [/^\/$/, /^\/feed\/$/, /^\/n\/[0-9a-f-]{36}\/(respond\/)?$/, /^\/follow-ups\/$/, /^\/outreach\/offline\/$/];
 
@@ -37,6 +37,10 @@ self.addEventListener("fetch", function (event) {
         return hit || fetch(req).then(function (r) { if (r.ok) c.put(req, r.clone()); return r; });
       });
     }));
+    return;
+  }
+  if (req.mode === "navigate" && url.pathname.indexOf("/accounts/login") === 0) {
+    caches.delete(PAGES);  // signed out (or about to sign in as someone else): forget their pages
     return;
   }
   if (req.mode !== "navigate" || !isPage(url)) return;

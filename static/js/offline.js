@@ -107,6 +107,10 @@
     });
   });
 
+  // A form sent back with errors: move focus to the summary so screen readers hear it first.
+  var errors = document.getElementById("form-errors");
+  if (errors) errors.focus();
+
   window.addEventListener("online", flush);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (reg) {
