@@ -36,8 +36,8 @@ demo: venv
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
 	@echo ""
-	@echo "Serving the CVI Portal on http://127.0.0.1:8000 (Ctrl-C to stop)."
-	$(MANAGE) runserver 127.0.0.1:8000
+	@echo "Serving the CVI Portal on http://127.0.0.1:8000 with the outbox relay (Ctrl-C to stop)."
+	.venv/bin/honcho start -f Procfile.demo
 
 test: venv
 	scripts/services

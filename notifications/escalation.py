@@ -38,8 +38,9 @@ def notification_escalate(*, notification: Notification, now: datetime) -> list[
     notification.save(update_fields=["escalation_level", "next_escalation_at"])
     deliveries = deliveries_create(notification=notification, purpose=Delivery.Purpose.ESCALATION)
     role = ESCALATION_ROLES[level]
-    text = (f"Not acknowledged: escalated to {role} ({len(deliveries)} message(s))" if deliveries
-            else f"Not acknowledged: nobody on the roster as {role}; next step on schedule")
+    organization = notification.organization
+    text = (f"{organization}: not acknowledged, escalated to {role} ({len(deliveries)} message(s))" if deliveries
+            else f"{organization}: not acknowledged, nobody on the roster as {role}; next step on schedule")
     timeline_add(notification=notification, delivery=None, kind="notification.escalated", at=now, text=text)
     audit_log(actor=None, source=Source.SYSTEM, action="notification.escalated", obj=notification,
               data={"level": level, "deliveries": len(deliveries)})
