@@ -56,6 +56,13 @@ stack: venv
 	@echo "Serving gunicorn on http://127.0.0.1:$(STACK_PORT), with the outbox relay, a Celery worker and beat (Ctrl-C stops all)."
 	.venv/bin/honcho start -f Procfile -p $(STACK_PORT)
 
+# Incident commit → deliveries sent through a real relay and Celery worker (own redis-server,
+# its own database BENCH_DATABASE_URL, created if missing); the last line is one JSON object.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_bench_notify
+bench-notify: venv
+	scripts/services
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/bench_notify.py $(BENCH_NOTIFY_ARGS)
+
 bench-pages: venv
 	scripts/browser
 	$(PY) benchmarks/bench_pages.py $(BENCH_ARGS)
