@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import models
 from django.test import override_settings
 
+from districts import demo as districts_demo
 from districts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from districts.models import Coverage, District, Membership, Organization, Role
 
@@ -42,7 +43,7 @@ def fingerprint() -> dict[str, tuple[int, str]]:
     return prints
 
 
-def test_seeding_twice_yields_exactly_the_same_data():
+def test_seeding_again_changes_nothing_and_keeps_a_password_someone_changed():
     seed()
     first = fingerprint()
     output = seed()
@@ -50,29 +51,23 @@ def test_seeding_twice_yields_exactly_the_same_data():
     assert "districts: 0 loaded, 0 updated, 23 unchanged, 0 rejected" in output
     assert "organizations: 0 loaded" in output
 
-
-def test_the_seed_loads_real_chicago_geography_and_organisations():
+    user = get_user_model().objects.get(username="analyst")
+    user.set_password("a-new-password-42")
+    user.save()
     seed()
+    assert get_user_model().objects.get(username="analyst").check_password("a-new-password-42")
+
+
+def test_the_seed_loads_real_data_marks_nine_pilots_and_prints_working_accounts(client):
+    output = seed()
     assert District.objects.get(number="007").name == "Englewood"
     assert Organization.objects.filter(name="Public Equity", coverage__community_area__number=68).exists()
     assert Coverage.objects.count() > 40
 
-
-def test_the_seed_marks_the_nine_pilot_districts_and_says_so():
-    output = seed()
     assert list(District.objects.filter(is_pilot=True).values_list("number", flat=True)) == [
         "003", "004", "005", "006", "007", "008", "010", "011", "015"]
     assert "pilot districts (9, set PILOT_DISTRICTS to change): 003 Grand Crossing" in output
 
-
-@override_settings(PILOT_DISTRICTS=["007", "011"])
-def test_the_pilot_districts_follow_the_setting_on_a_rerun():
-    seed()
-    assert set(District.objects.filter(is_pilot=True).values_list("number", flat=True)) == {"007", "011"}
-
-
-def test_each_demo_account_exists_with_its_role_and_logs_in_with_the_printed_password(client):
-    output = seed()
     assert f"password for all: {DEMO_PASSWORD}; demo only" in output
     for username, role, *_ in DEMO_ACCOUNTS:
         assert username in output
@@ -86,10 +81,10 @@ def test_each_demo_account_exists_with_its_role_and_logs_in_with_the_printed_pas
     assert {m.role for m in Membership.objects.all()} == set(Role.values)
 
 
-def test_a_rerun_does_not_reset_a_password_someone_changed():
-    seed()
-    user = get_user_model().objects.get(username="analyst")
-    user.set_password("a-new-password-42")
-    user.save()
-    seed()
-    assert get_user_model().objects.get(username="analyst").check_password("a-new-password-42")
+@override_settings(PILOT_DISTRICTS=["007", "011"])
+def test_the_pilot_districts_follow_the_setting(reference_data):
+    District.objects.filter(number="003").update(is_pilot=True)
+    output = StringIO()
+    districts_demo.seed(output)  # the districts part of seed_demo
+    assert set(District.objects.filter(is_pilot=True).values_list("number", flat=True)) == {"007", "011"}
+    assert "pilot districts (2, set PILOT_DISTRICTS to change): 007 Englewood, 011 Harrison" in output.getvalue()
