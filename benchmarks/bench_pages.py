@@ -217,6 +217,11 @@ def screenshots(browser, base: str, state: dict, site: dict, out: Path) -> list[
         page.wait_for_load_state("networkidle")
         page.screenshot(path=out / name, full_page=full)
         written.append(name)
+    for name, path in [("response-followups.png", "/follow-ups/"),
+                       ("response-incident-full.png", f"/n/{site['incident']}/")]:
+        page.goto(base + path)
+        page.screenshot(path=out / name, full_page=True)
+        written.append(name)
     page.goto(base + "/feed/")
     page.locator("select[name=language]").select_option("es")
     page.get_by_role("button", name="Change").click()
@@ -224,13 +229,36 @@ def screenshots(browser, base: str, state: dict, site: dict, out: Path) -> list[
     page.screenshot(path=out / "feed-es.png")
     written.append("feed-es.png")
     context.close()
+    context = browser.new_context(storage_state=login_state(browser, base, "luis"),
+                                  viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    for name, path in [("response-team.png", "/team/"), ("response-transparency.png", "/team/transparency/")]:
+        page.goto(base + path)
+        page.screenshot(path=out / name, full_page=True)
+        written.append(name)
+    context.close()
     return written
+
+
+def login_state(browser, base: str, username: str) -> dict:
+    """Sign in through the login page; the cookies to reuse in fresh contexts."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/feed/")
+    state = context.storage_state()
+    context.close()
+    return state
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--screenshots", type=Path, help="write phone screenshots into this directory")
+    parser.add_argument("--screenshots-only", action="store_true", help="skip the measurements")
     args = parser.parse_args()
     if args.seed:
         seed()
@@ -254,18 +282,10 @@ def main() -> None:
                     time.sleep(0.1)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-                login = browser.new_context()
-                page = login.new_page()
-                page.goto(base + "/accounts/login/")
-                page.fill("input[name=username]", "tasha")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url(base + "/feed/")
-                state = login.storage_state()
-                login.close()
+                state = login_state(browser, base, "tasha")
                 feed, form = "/feed/", f"/n/{site['incident']}/respond/"
                 figures = {"budget_bytes": BUDGET_BYTES}
-                for name, network in NETWORKS.items():
+                for name, network in ({} if args.screenshots_only else NETWORKS).items():
                     cold_feed = measure(browser, base, state, [feed], network)["pages"][0]
                     cold_form = measure(browser, base, state, [form], network)["pages"][0]
                     both = measure(browser, base, state, [feed, form], network)
@@ -279,10 +299,11 @@ def main() -> None:
                           f"form {cold_form['bytes'] / 1024:.1f} KB, first render {cold_form['first_render_ms']} ms,"
                           f" load {cold_form['load_ms']} ms; feed then form "
                           f"{both['total_bytes'] / 1024:.1f} KB of the {BUDGET_BYTES // 1024} KB budget", flush=True)
-                figures["service_worker_warm_up"] = warm_up(browser, base, state)
-                print(f"service worker warm-up after the first feed load: "
-                      f"{figures['service_worker_warm_up']['bytes'] / 1024:.1f} KB in "
-                      f"{figures['service_worker_warm_up']['requests']} requests", flush=True)
+                if not args.screenshots_only:
+                    figures["service_worker_warm_up"] = warm_up(browser, base, state)
+                    print(f"service worker warm-up after the first feed load: "
+                          f"{figures['service_worker_warm_up']['bytes'] / 1024:.1f} KB in "
+                          f"{figures['service_worker_warm_up']['requests']} requests", flush=True)
                 if args.screenshots:
                     figures["screenshots"] = screenshots(browser, base, state, site, args.screenshots)
                 browser.close()

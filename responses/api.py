@@ -34,7 +34,7 @@ from .services import MAX_COUNT, response_log
 
 Op = IntegrationToken.Operation
 OUTREACH = frozenset(OUTREACH_ROLES)
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
 
 
 class ResponseOutput(serializers.Serializer):
@@ -135,7 +135,7 @@ class ResponseListApi(ApiView):
 
     class FilterSerializer(StrictSerializer):
         month = serializers.RegexField(MONTH, required=False, error_messages={
-            "invalid": "A month is YYYY-MM, e.g. 2026-03."})
+            "invalid": "A month is YYYY-MM in 2000–2099, e.g. 2026-03."})
         page = serializers.IntegerField(required=False, min_value=1)
         page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
 

@@ -151,7 +151,14 @@ def transparency(request):
              "category": labels.RESPONSE_CATEGORY.get(n.response_category, n.response_category),
              "reason": labels.UNABLE_REASON.get(n.unable_reason, "")}
             for n in selectors.recent_notifications(organization)]
-    views = [{"e": e, "role": labels.ROLE.get(e.data.get("role"), e.data.get("role", ""))}
-             for e in selectors.summary_views(organization)]
+    # A board shows many summaries at once: one line per person and minute, with the count.
+    views: list[dict] = []
+    for event in selectors.summary_views(organization, limit=500):
+        minute = event.at.replace(second=0, microsecond=0)
+        if views and views[-1]["e"].actor_id == event.actor_id and views[-1]["minute"] == minute:
+            views[-1]["count"] += 1
+            continue
+        views.append({"e": event, "minute": minute, "count": 1,
+                      "role": labels.ROLE.get(event.data.get("role"), event.data.get("role", ""))})
     return render(request, "responses/transparency.html", _common(
         request, nav="team", organization=organization, rows=rows, views=views))
