@@ -5,7 +5,6 @@ from datetime import UTC, timedelta
 import pytest
 from django.utils import timezone
 
-from notifications.models import Notification
 from tests.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db
@@ -108,11 +107,13 @@ def test_unable_needs_a_reason(api_client, worker, covering_notification):
     ({}, "status"),
 ])
 def test_bad_status_input_is_a_400_and_changes_nothing(api_client, worker, covering_notification, body, field):
+    before = covering_notification.status
     response = api_client(worker).post(f"{URL}{covering_notification.code}/status/", body, format="json")
 
     assert response.status_code == 400 and field in response.json()
     covering_notification.refresh_from_db()
-    assert covering_notification.status == Notification.Status.PENDING
+    assert covering_notification.status == before
+    assert covering_notification.acknowledged_at is None
 
 
 def test_an_organisations_token_reads_and_acknowledges_its_notifications(org_token, covering_notification,

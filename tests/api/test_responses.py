@@ -103,8 +103,9 @@ def test_the_monthly_list_shows_the_organisations_own_responses_in_that_month(
     assert theirs["count"] == 0
 
 
-def test_a_malformed_month_is_a_400(api_client, worker):
-    response = api_client(worker).get(URL, {"month": "2026-13"})
+@pytest.mark.parametrize("month", ["2026-13", "0000-06", "26-03", "2026-3"])
+def test_a_malformed_month_is_a_400(api_client, worker, month):
+    response = api_client(worker).get(URL, {"month": month})
 
     assert response.status_code == 400
-    assert response.json()["month"] == ["A month is YYYY-MM, e.g. 2026-03."]
+    assert response.json()["month"] == ["A month is YYYY-MM in 2000–2099, e.g. 2026-03."]
