@@ -88,3 +88,19 @@ def test_the_organisation_itself_does_see_its_record(client, worker, private_rec
 
     body = client.get(reverse("responses:incident", args=[private_record["notification"].code])).content.decode()
     assert NOTE in body
+
+
+def test_no_cpd_facing_module_imports_the_organisation_only_app():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for app in ("audit", "districts", "protocols", "notifications"):
+        for path in (root / app).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if any(n == "responses" or n.startswith("responses.") for n in names):
+                    offenders.append(str(path.relative_to(root)))
+    assert offenders == []
