@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.models import Event
 from districts.models import Membership, Organization
@@ -31,7 +32,8 @@ def feed_for_organization(organization_id: int, *, limit: int = FEED_SIZE) -> li
 
 def victims_summary(incident) -> list[dict]:
     """Victims as outreach may see them: age band, sex and whether fatal, nothing else."""
-    return [{"age_band": v.get_age_band_display(), "sex": v.sex, "fatal": v.fatal}
+    return [{"age_band": _("Age unknown") if v.age_band == Victim.AgeBand.UNKNOWN else v.get_age_band_display(),
+             "sex": v.sex, "fatal": v.fatal}
             for v in Victim.objects.filter(incident=incident).only("age_band", "sex", "fatal")]
 
 
