@@ -28,7 +28,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import Source
@@ -163,7 +164,7 @@ def deliveries_create(*, notification: Notification, purpose: str) -> list[Deliv
                              else ""))
         if len(feed) == len(created):
             # Nothing leaves the portal for this organisation: the feed is the first (and only) send.
-            _sent_clocks(notification, now)
+            _clocks(notification, now)
     if (purpose == Delivery.Purpose.NOTIFY and notification.acknowledged_at is None
             and notification.next_escalation_at is None and notification.escalation_level == 0):
         notification.next_escalation_at = now + timedelta(minutes=notification.organization.ack_window_minutes)
@@ -253,36 +254,36 @@ def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: boo
         status=status, sent_at=now, delivered_at=now if confirmed else None, provider_id=provider_id[:128],
         last_error="")  # claimed_at stays: when the successful attempt started
     notification = delivery.notification
-    if notification.first_sent_at is None:  # as loaded: later sends skip these writes
-        _sent_clocks(notification, now)
-    if confirmed:
-        _confirmed_clocks(notification, now)
+    # Skipped when the notification (as loaded) already has these clocks: later sends write nothing.
+    if notification.first_sent_at is None or (confirmed and notification.first_confirmed_at is None):
+        _clocks(notification, now, confirmed=confirmed)
     if delivery.purpose == Delivery.Purpose.DRILL and delivery.channel_id:
         Channel.objects.filter(pk=delivery.channel_id).update(last_drill_at=now, last_drill_ok=True)
     timeline_add(notification=notification, delivery=delivery, kind="delivery.sent", at=now,
                  text=f"{_label(delivery)} sent")
 
 
-def _sent_clocks(notification: Notification, at: datetime) -> None:
-    """Start the notification's and the incident's "first sent" clocks unless already started."""
-    Notification.objects.filter(pk=notification.pk, first_sent_at__isnull=True).update(
-        first_sent_at=at,
-        status=Case(When(status=Notification.Status.PENDING, then=Value(Notification.Status.SENT)),
-                    default=F("status")),
-        status_at=Case(When(status=Notification.Status.PENDING, then=Value(at)), default=F("status_at")),
-    )
+def _clocks(notification: Notification, at: datetime, *, confirmed: bool = False) -> None:
+    """Start the notification's and the incident's "first sent" (and, when the send was
+    confirmed, "first confirmed") clocks unless already started, and move a pending or sent
+    notification's status forward. One UPDATE each; never moves a status backwards."""
+    moment = Value(at, output_field=DateTimeField())
+    forward = {Notification.Status.PENDING: Notification.Status.DELIVERED if confirmed else Notification.Status.SENT}
+    if confirmed:
+        forward[Notification.Status.SENT] = Notification.Status.DELIVERED
+    whens = [When(status=old, then=Value(new)) for old, new in forward.items()]
+    changes = {
+        "first_sent_at": Coalesce(F("first_sent_at"), moment),
+        "status": Case(*whens, default=F("status")),
+        "status_at": Case(*[When(status=old, then=moment) for old in forward], default=F("status_at")),
+    }
+    incident_changes = {"first_sent_at": Coalesce(F("first_sent_at"), moment)}
+    if confirmed:
+        changes["first_confirmed_at"] = incident_changes["first_confirmed_at"] = Coalesce(F("first_confirmed_at"),
+                                                                                          moment)
+    Notification.objects.filter(pk=notification.pk).update(**changes)
     if notification.incident_id:
-        Incident.objects.filter(pk=notification.incident_id, first_sent_at__isnull=True).update(first_sent_at=at)
-
-
-def _confirmed_clocks(notification: Notification, at: datetime) -> None:
-    Notification.objects.filter(pk=notification.pk, first_confirmed_at__isnull=True).update(first_confirmed_at=at)
-    Notification.objects.filter(pk=notification.pk, status__in=[Notification.Status.PENDING,
-                                                                 Notification.Status.SENT]).update(
-        status=Notification.Status.DELIVERED, status_at=at)
-    if notification.incident_id:
-        Incident.objects.filter(pk=notification.incident_id, first_confirmed_at__isnull=True).update(
-            first_confirmed_at=at)
+        Incident.objects.filter(pk=notification.incident_id).update(**incident_changes)
 
 
 @transaction.atomic
@@ -292,7 +293,7 @@ def delivery_confirm(*, delivery: Delivery, at: datetime | None = None) -> None:
     updated = Delivery.objects.filter(pk=delivery.pk, delivered_at__isnull=True).update(
         status=Delivery.Status.DELIVERED, delivered_at=at)
     if updated and delivery.notification_id:
-        _confirmed_clocks(delivery.notification, at)
+        _clocks(delivery.notification, at, confirmed=True)
         timeline_add(notification=delivery.notification, delivery=delivery, kind="delivery.delivered", at=at,
                      text=f"{_label(delivery)} delivered")
 
