@@ -203,9 +203,12 @@ class Relay:
             import psycopg
 
             params = settings.DATABASES["default"]
+            # libpq options from DATABASE_URL (sslmode, …); the others are Django's own.
+            libpq = {k: v for k, v in params.get("OPTIONS", {}).items()
+                     if k not in ("isolation_level", "assume_role", "server_side_binding", "pool")}
             self.listener = psycopg.connect(
                 dbname=params["NAME"], user=params.get("USER") or None, password=params.get("PASSWORD") or None,
-                host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True,
+                host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True, **libpq,
             )
             self.listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
         return self.listener
