@@ -5,7 +5,7 @@
    - Background Sync "cvi-outbox": sends the queue the pages keep in IndexedDB.
    Logging out (landing on the login page) empties the page cache. */
 "use strict";
-var VERSION = "v2", PAGES = "cvi-pages-" + VERSION, STATIC = "cvi-static-" + VERSION;
+var VERSION = "v3", PAGES = "cvi-pages-" + VERSION, STATIC = "cvi-static-" + VERSION;
 var OFFLINE = "/outreach/offline/";
 var PAGE_PATHS = [/^\/$/, /^\/feed\/$/, /^\/n\/[0-9a-f-]{36}\/(respond\/)?$/, /^\/follow-ups\/$/, /^\/outreach\/offline\/$/];
 
@@ -90,10 +90,13 @@ function flushQueue() {
     });
   }).then(function (s) {
     return Promise.all(s.items.map(function (item) {
-      return fetch("/outreach/sync/", { method: "POST", credentials: "same-origin",
+      return fetch("/outreach/sync/", { method: "POST", credentials: "same-origin", redirect: "manual",
         headers: { "Content-Type": "application/json", "X-CSRFToken": item.csrf }, body: JSON.stringify(item.body)
       }).then(function (r) {
-        if (r.status < 500 && r.status !== 403) s.db.transaction("queue", "readwrite").objectStore("queue").delete(item.id);
+        // Sent, or refused for good (the page reports refusals when it sends them itself).
+        if (r.ok || r.status === 400 || r.status === 404) {
+          s.db.transaction("queue", "readwrite").objectStore("queue").delete(item.id);
+        }
       });
     }));
   }).then(function () {

@@ -49,20 +49,35 @@
   var flushing = null;
   function flush() {
     if (flushing) return flushing;
+    var refused = [];
     flushing = all().then(function (items) {
       var sent = 0;
       return items.reduce(function (p, item) {
         return p.then(function () {
+          // This page's token: the one stored with the item is stale after signing in again.
+          var token = document.querySelector("[name=csrfmiddlewaretoken]");
           return fetch(SYNC_URL, {
-            method: "POST", credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": item.csrf },
+            method: "POST", credentials: "same-origin", redirect: "manual",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": token ? token.value : item.csrf },
             body: JSON.stringify(item.body)
           }).then(function (r) {
-            if (r.status < 500 && r.status !== 403) { sent++; return del(item.id); }
+            if (r.ok) { sent++; return del(item.id); }
+            if (r.status === 400 || r.status === 404) {
+              // Refused for good (e.g. the follow-up date passed while offline): say so, drop it.
+              return r.json().catch(function () { return {}; }).then(function (errors) {
+                var first = Object.keys(errors).map(function (k) { return errors[k][0]; })[0] || "";
+                refused.push(first);
+                return del(item.id);
+              });
+            }
+            // 403 (signed out), a redirect to the login page, 5xx: keep it for the next try.
           }, function () { /* still offline: keep it */ });
         });
       }, Promise.resolve()).then(function () {
-        return refresh().then(function (left) { if (sent && !left.length) show(0, badge && badge.dataset.sent); });
+        return refresh().then(function (left) {
+          if (refused.length && badge) show(0, badge.dataset.refused + " " + refused.join(" "));
+          else if (sent && !left.length) show(0, badge && badge.dataset.sent);
+        });
       });
     }).catch(function () {}).then(function () { flushing = null; });
     return flushing;
