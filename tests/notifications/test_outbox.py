@@ -162,3 +162,21 @@ def test_retry_delays_double_each_attempt_with_jitter(settings):
         delays = {retry_delay(attempt).total_seconds() for _ in range(20)}
         assert all(step / 2 <= d <= step for d in delays)
         assert len(delays) > 1  # jittered, so a burst of failures does not retry in lockstep
+
+
+def test_a_correction_goes_to_the_same_recipients_as_an_update_of_the_incident(englewood, covering_org, roster,
+                                                              django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from notifications.outbox import deliveries_create, outbox_wake
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = incident_notify(district=englewood, organization=covering_org)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        update = deliveries_create(notification=notification, purpose=Delivery.Purpose.UPDATE)
+        transaction.on_commit(outbox_wake)
+    assert {(d.kind, d.target) for d in update if d.kind != "in_app"} == {("email", "dispatch@pe.example.org"),
+                                                                          ("sms", "+13125550101")}
+    assert {d.payload["message"] for d in update} == {"incident.updated"}
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["Update"]

@@ -1,0 +1,80 @@
+"""The relay's bookkeeping in-process: who is due, what is stale, what comes back. The same
+relay as a real process, with a real worker, is in test_relay_worker.py and test_faults.py."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from districts.models import Channel, OnCall
+from notifications import sms
+from notifications.models import Delivery
+from notifications.outbox import due_deliveries
+from notifications.relay import deliveries_recover
+from tests.workers import incident_notify
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def texted(englewood, covering_org, worker):
+    """A notification whose one outbound delivery is the on-call worker's SMS (not yet handed over)."""
+    sms.outbox.clear()
+    OnCall.objects.create(organization=covering_org, user=worker)
+    Channel.objects.create(organization=covering_org, user=worker, kind=Channel.Kind.SMS, target="+13125550101")
+    notification = incident_notify(district=englewood, organization=covering_org)
+    return notification.deliveries.get(kind=Channel.Kind.SMS)
+
+
+def test_a_handed_over_row_is_not_due_again_until_its_hand_over_is_stale(texted):
+    now = timezone.now()
+    window = timedelta(seconds=15)
+    assert list(due_deliveries(now=now, handover_timeout=window)) == [texted]
+    Delivery.objects.filter(pk=texted.pk).update(claimed_at=now)
+    assert not due_deliveries(now=now + timedelta(seconds=5), handover_timeout=window).exists()
+    # The message never reached a worker (Redis restarted empty): the row is handed over again.
+    assert list(due_deliveries(now=now + timedelta(seconds=16), handover_timeout=window)) == [texted]
+
+
+def test_a_row_whose_worker_died_mid_send_is_due_again_after_the_sending_timeout(texted):
+    started = timezone.now() - timedelta(seconds=61)
+    Delivery.objects.filter(pk=texted.pk).update(status=Delivery.Status.SENDING, claimed_at=started, attempts=1)
+    assert deliveries_recover(sending_timeout=timedelta(seconds=60)) == 1
+    texted.refresh_from_db()
+    assert (texted.status, texted.claimed_at, texted.attempts) == (Delivery.Status.QUEUED, None, 1)
+
+
+def test_a_row_whose_worker_died_during_its_last_attempt_is_dead(texted):
+    started = timezone.now() - timedelta(seconds=61)
+    Delivery.objects.filter(pk=texted.pk).update(status=Delivery.Status.SENDING, claimed_at=started, attempts=5)
+    deliveries_recover(sending_timeout=timedelta(seconds=60))
+    texted.refresh_from_db()
+    assert texted.status == Delivery.Status.DEAD and "worker lost" in texted.last_error
+
+
+def test_a_send_still_within_its_timeout_is_left_alone(texted):
+    Delivery.objects.filter(pk=texted.pk).update(status=Delivery.Status.SENDING, claimed_at=timezone.now())
+    assert deliveries_recover(sending_timeout=timedelta(seconds=60)) == 0
+
+
+def test_outbox_relay_once_hands_over_what_is_due(texted):
+    out = StringIO()
+    call_command("outbox_relay", "--once", stdout=out)
+    assert "handed over 1 deliveries" in out.getvalue()
+    texted.refresh_from_db()
+    assert texted.status == Delivery.Status.SENT and [t.to for t in sms.outbox] == ["+13125550101"]
+
+
+def test_a_text_reported_undelivered_goes_back_into_the_retry_schedule(client, texted):
+    call_command("outbox_relay", "--once", stdout=StringIO())
+    texted.refresh_from_db()
+    response = client.post(reverse("notifications:sms_status"),
+                           {"MessageSid": texted.provider_id, "MessageStatus": "undelivered", "ErrorCode": "30008"},
+                           HTTP_X_CVI_INBOUND_SECRET=sms.inbound_secret())
+    assert response.status_code == 204
+    texted.refresh_from_db()
+    assert texted.status == Delivery.Status.FAILED and texted.next_attempt_at > timezone.now()
+    assert "undelivered 30008" in texted.last_error
