@@ -6,6 +6,7 @@ before and after each step."""
 import os
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -58,6 +59,11 @@ def row(page, name):
     return page.locator(f"[data-org-status] .org-row[data-org^='{name}']")
 
 
+def serious_violations(page) -> list:
+    return [(v["id"], v["nodes"][0]["target"]) for v in Axe().run(page).response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
 def shoot(page, name):
     directory = os.environ.get("CVI_SCREENSHOTS")
     if directory:
@@ -87,6 +93,8 @@ def test_staff_enter_a_shooting_and_watch_each_organisation_acknowledge_live(
     page.locator("#id_victims-1-age_band").select_option("0-19")
     page.locator("#id_victims-1-fatal").check()
     expect(page.locator("[data-victim-count]")).to_have_text("2 victims, 1 fatal")
+    expect(page.locator("[data-notify-preview] li")).to_have_text(ORGS)
+    assert serious_violations(page) == []
     page.locator("#id_hospital").select_option("UCM")
     page.locator("#id_note").fill("Two shot outside the corner store; crowd gathering.")
     shoot(page, "incident-form-desktop")
@@ -117,6 +125,7 @@ def test_staff_enter_a_shooting_and_watch_each_organisation_acknowledge_live(
         expect(row(page, name).locator(".status")).to_have_text("Acknowledged")
     expect(page.locator(".timeline")).to_contain_text("acknowledged")
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert serious_violations(page) == []
     shoot(page, "incident-page-desktop")
 
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
@@ -137,6 +146,7 @@ def test_staff_enter_a_shooting_and_watch_each_organisation_acknowledge_live(
     page.goto(live_server.url + reverse("notifications:board"))
     expect(page.locator(".board-incident")).to_have_count(1)
     expect(page.locator(".board-incident .pill")).to_have_count(3)
+    assert serious_violations(page) == []
     shoot(page, "board-desktop")
 
 
