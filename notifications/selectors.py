@@ -136,11 +136,14 @@ def board_incidents(*, district: District, now: datetime | None = None) -> dict[
     now = now or timezone.now()
     today, monday = day_and_week_start(now)
     since = min(monday, today - timedelta(days=6)) if monday == today else monday
-    incidents = list(_with_notifications(
+    # The board shows each organisation's agreed status only: no deliveries to prefetch.
+    notifications = Notification.objects.select_related("organization").order_by("organization__name")
+    incidents = list(
         Incident.objects.filter(district=district, occurred_at__gte=since)
         .select_related("beat", "community_area").defer("beat__boundary", "community_area__boundary")
-        .order_by("-occurred_at")
-    )[:200])
+        .prefetch_related(Prefetch("notifications", queryset=notifications))
+        .order_by("-occurred_at")[:200]
+    )
     return {
         "today": [i for i in incidents if i.occurred_at >= today],
         "week": [i for i in incidents if i.occurred_at < today],
