@@ -194,12 +194,17 @@ class ApiView(APIView):
                 return klass
         return type(self)
 
-    def paginate(self, queryset, serializer_class, **context):
-        """One page of `queryset`; `page` and `page_size` are checked, not silently ignored."""
+    def paginate(self, queryset, serializer_class, *, shown=None, **context):
+        """One page of `queryset`; `page` and `page_size` are checked, not silently ignored.
+
+        `shown(rows)` is called with the page's rows (to record who viewed what).
+        """
         PageSerializer(data={k: v for k, v in self.request.query_params.items() if k in PageSerializer.names}
                        ).is_valid(raise_exception=True)
         paginator = ApiPagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
+        if shown is not None:
+            shown(page)
         return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 

@@ -219,8 +219,8 @@ class IncidentListApi(ApiView):
             incidents = incidents.filter(occurred_at__gte=filters.validated_data["since"])
         if "until" in filters.validated_data:
             incidents = incidents.filter(occurred_at__lt=filters.validated_data["until"])
-        response = self.paginate(incidents.order_by("-occurred_at", "-id"), IncidentOutput)
-        return response
+        return self.paginate(incidents.order_by("-occurred_at", "-id"), IncidentOutput, shown=lambda page: (
+            record_summary_view(user=request.user, notifications=[n for i in page for n in i.notifications.all()])))
 
 
 class IncidentDetailApi(ApiView):

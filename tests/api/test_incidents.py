@@ -174,12 +174,14 @@ def test_detail_is_a_404_outside_the_callers_district(api_client, other_district
     assert api_client(commander).get(f"{URL}00000000-0000-0000-0000-000000000000/").status_code == 404
 
 
-def test_reading_an_incident_records_who_viewed_the_organisations_summaries(api_client, analyst,
-                                                                           englewood_incident):
+def test_reading_incidents_records_who_viewed_the_organisations_summaries(api_client, analyst, cpd_user,
+                                                                         englewood_incident):
     api_client(analyst).get(f"{URL}{englewood_incident.code}/")
+    api_client(cpd_user).get(URL)
 
-    assert Event.objects.filter(action="summary.viewed", actor=analyst).count() == \
-        englewood_incident.notifications.count()
+    shown = englewood_incident.notifications.count()
+    assert Event.objects.filter(action="summary.viewed", actor=analyst).count() == shown
+    assert Event.objects.filter(action="summary.viewed", actor=cpd_user).count() == shown
 
 
 def test_a_correction_updates_the_incident_and_tells_the_notified_organisations(api_client, cpd_user,
