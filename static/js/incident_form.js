@@ -149,6 +149,16 @@
 
   if (area.value || beat.value) previewCodes();
 
+  // One click, one incident: a second click while saving would enter it twice (without an RD
+  // number the server cannot tell the two apart).
+  form.addEventListener("submit", (event) => {
+    if (form.dataset.submitting) { event.preventDefault(); return; }
+    form.dataset.submitting = "1";
+    const button = form.querySelector(".submit-bar button[type=submit]");
+    button.disabled = true;
+    button.textContent = "Saving…";
+  });
+
   const firstError = form.querySelector(".has-error input, .has-error select, .has-error textarea");
   if (firstError) firstError.focus();
   else if (!form.querySelector("#id_rd_number").value) form.querySelector("#id_rd_number").focus();
