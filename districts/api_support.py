@@ -208,6 +208,12 @@ class ApiView(APIView):
         return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
+def query_filters(request) -> dict:
+    """The query string for a strict filter serializer (a typo like `?distict=007` is a 400), less
+    `format`, which the browsable API adds."""
+    return {key: value for key, value in request.query_params.items() if key != "format"}
+
+
 def endpoint(*operations: type[ApiView]) -> type[ApiView]:
     """One URL serving several operations, each still its own view class (HackSoft style)."""
     name = "".join(op.__name__.removesuffix("Api") for op in operations) + "Endpoint"

@@ -28,6 +28,7 @@ from districts.api_support import (
     StrictIntegerField,
     StrictSerializer,
     local_datetime,
+    query_filters,
     responses_with_errors,
     utc_datetime,
 )
@@ -210,7 +211,7 @@ class IncidentListApi(ApiView):
         responses=responses_with_errors({200: IncidentOutput(many=True)}),
     )
     def get(self, request):
-        filters = IncidentListApi.FilterSerializer(data=request.query_params.dict())
+        filters = IncidentListApi.FilterSerializer(data=query_filters(request))
         filters.is_valid(raise_exception=True)
         incidents = _incidents_with_details(incidents_for_user(request.user))
         if "district" in filters.validated_data:
@@ -338,7 +339,7 @@ class NotificationListApi(ApiView):
         responses=responses_with_errors({200: NotificationOutput(many=True)}),
     )
     def get(self, request):
-        filters = NotificationListApi.FilterSerializer(data=request.query_params.dict())
+        filters = NotificationListApi.FilterSerializer(data=query_filters(request))
         filters.is_valid(raise_exception=True)
         notifications = _notifications_with_details(notifications_for_user(request.user))
         wanted = filters.validated_data.get("status")
@@ -470,7 +471,7 @@ class DeliveryListApi(ApiView):
     )
     def get(self, request, code):
         organization = _organization_for_supervisor(request, code)
-        filters = DeliveryListApi.FilterSerializer(data=request.query_params.dict())
+        filters = DeliveryListApi.FilterSerializer(data=query_filters(request))
         filters.is_valid(raise_exception=True)
         deliveries = (Delivery.objects.filter(notification__organization=organization,
                                               kind=filters.validated_data["kind"])

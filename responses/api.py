@@ -22,6 +22,7 @@ from districts.api_support import (
     StrictIntegerField,
     StrictSerializer,
     local_datetime,
+    query_filters,
     responses_with_errors,
     utc_datetime,
 )
@@ -145,7 +146,7 @@ class ResponseListApi(ApiView):
         responses=responses_with_errors({200: ResponseOutput(many=True)}),
     )
     def get(self, request):
-        filters = ResponseListApi.FilterSerializer(data=request.query_params.dict())
+        filters = ResponseListApi.FilterSerializer(data=query_filters(request))
         filters.is_valid(raise_exception=True)
         logs = _logs().filter(organization_id=scope_of(request.user).organization_id)
         if "month" in filters.validated_data:

@@ -220,3 +220,10 @@ def test_a_district_integration_token_creates_incidents_in_its_district(district
 
     assert response.status_code == 201, response.json()
     assert Incident.objects.get(rd_number="JH500001").entered_by == token.user
+
+
+def test_a_misspelt_filter_is_a_400_rather_than_ignored(api_client, analyst, englewood_incident):
+    client = api_client(analyst)
+
+    assert client.get(URL, {"distict": "007"}).json() == {"distict": ["Unknown field."]}
+    assert client.get(URL, {"format": "json"}).json()["count"] == 1
