@@ -244,23 +244,51 @@ def delivery_attempt(*, delivery_id: int) -> str:
     return "sent"
 
 
-@transaction.atomic
+# PostgreSQL: the delivery's outcome and its timeline line in one statement, so one round trip
+# and atomic on its own; the line is written only if this run moved the row out of `sending`.
+_SENT_SQL = """
+WITH sent AS (
+    UPDATE notifications_delivery
+    SET status = %(status)s, sent_at = %(at)s, delivered_at = %(delivered_at)s, provider_id = %(provider_id)s,
+        last_error = ''
+    WHERE id = %(id)s AND status = 'sending'
+    RETURNING id
+)
+INSERT INTO notifications_timelineentry (incident_id, notification_id, delivery_id, at, kind, text)
+SELECT %(incident)s, %(notification)s, sent.id, %(at)s, 'delivery.sent', %(text)s FROM sent
+WHERE %(has_incident)s
+"""
+
+
 def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: bool) -> None:
-    """Mark a delivery sent (and delivered when the transport's answer confirms receipt), and
-    start the notification's and the incident's clocks if this is their first."""
+    """Mark a delivery sent (and delivered when the transport's answer confirms receipt), after
+    starting the notification's and the incident's clocks if this is their first send (idempotent,
+    so a crash in between leaves the clocks no later than the send). claimed_at stays: when the
+    successful attempt started."""
     now = timezone.now()
-    status = Delivery.Status.DELIVERED if confirmed else Delivery.Status.SENT
-    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
-        status=status, sent_at=now, delivered_at=now if confirmed else None, provider_id=provider_id[:128],
-        last_error="")  # claimed_at stays: when the successful attempt started
     notification = delivery.notification
     # Skipped when the notification (as loaded) already has these clocks: later sends write nothing.
     if notification.first_sent_at is None or (confirmed and notification.first_confirmed_at is None):
         _clocks(notification, now, confirmed=confirmed)
     if delivery.purpose == Delivery.Purpose.DRILL and delivery.channel_id:
         Channel.objects.filter(pk=delivery.channel_id).update(last_drill_at=now, last_drill_ok=True)
-    timeline_add(notification=notification, delivery=delivery, kind="delivery.sent", at=now,
-                 text=f"{_label(delivery)} sent")
+    status = Delivery.Status.DELIVERED if confirmed else Delivery.Status.SENT
+    text = f"{_label(delivery)} sent"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_SENT_SQL, {
+                "status": str(status), "at": now, "delivered_at": now if confirmed else None,
+                "provider_id": provider_id[:128], "id": delivery.pk, "incident": notification.incident_id,
+                "notification": notification.pk, "text": text[:300],
+                "has_incident": notification.incident_id is not None,
+            })
+        return
+    with transaction.atomic():
+        updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+            status=status, sent_at=now, delivered_at=now if confirmed else None, provider_id=provider_id[:128],
+            last_error="")
+        if updated:
+            timeline_add(notification=notification, delivery=delivery, kind="delivery.sent", at=now, text=text)
 
 
 def _clocks(notification: Notification, at: datetime, *, confirmed: bool = False) -> None:
