@@ -23,8 +23,9 @@ from audit.services import audit_log
 from districts.geo import locate
 from districts.models import Membership, Role
 
+from .intake import Reference
 from .models import Incident, Notification, Victim
-from .services import _Reference, incident_create, incidents_import
+from .services import incident_create, incidents_import
 
 HISTORY_CSV = Path(__file__).resolve().parent / "data" / "shooting_victimizations_2024-09_to_2026-08.csv"
 CHICAGO = ZoneInfo("America/Chicago")
@@ -149,7 +150,7 @@ def _case_rows(path: Path):
     return cases
 
 
-def _incident_arguments(rows: list[tuple[int, dict]], ref: _Reference) -> dict:
+def _incident_arguments(rows: list[tuple[int, dict]], ref: Reference) -> dict:
     """incident_import's arguments for one case; ValueError for what the service cannot judge."""
     _, first = rows[0]
     area_name = (first.get("community_area") or "").strip()
@@ -179,7 +180,7 @@ def import_history(stdout, path: Path = HISTORY_CSV) -> ImportResult:
     A case the service rejects is reported with its first row number and skipped.
     """
     result = ImportResult()
-    ref = _Reference()
+    ref = Reference()
     records, first_rows = [], []
     for rd_number, rows in _case_rows(path).items():
         result.rows += len(rows)

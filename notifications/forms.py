@@ -11,8 +11,8 @@ from django.utils import timezone
 from districts.access import scope_of
 from districts.models import Beat, CommunityArea, District, Hospital
 
+from .intake import MAX_NOTE, MAX_VICTIMS
 from .models import Incident, Victim
-from .services import MAX_NOTE, MAX_VICTIMS
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
