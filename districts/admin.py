@@ -108,6 +108,12 @@ class IntegrationTokenForm(forms.ModelForm):
         model = IntegrationToken
         fields = ["name", "organization", "district", "operations", "expires_at"]
 
+    def clean(self):
+        data = super().clean()
+        if not self.instance.pk and bool(data.get("organization")) == bool(data.get("district")):
+            raise forms.ValidationError("Scope the token to exactly one organisation or one district.")
+        return data
+
 
 @admin.register(IntegrationToken)
 class IntegrationTokenAdmin(admin.ModelAdmin):

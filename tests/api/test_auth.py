@@ -166,3 +166,13 @@ def test_administrators_create_tokens_in_the_admin_and_see_them_once(admin_user,
     assert token_digest(raw) == token.key_hash
     assert token_client(raw).get("/api/v1/notifications/").status_code == 200
     assert raw not in client.get(f"/admin/districts/integrationtoken/{token.pk}/change/").content.decode()
+
+
+def test_the_admin_refuses_a_token_without_exactly_one_scope(admin_user, client, reference_data):
+    client.force_login(admin_user)
+    response = client.post("/admin/districts/integrationtoken/add/", {
+        "name": "Nowhere", "operations": ["notifications:read"]})
+
+    assert response.status_code == 200
+    assert "exactly one organisation or one district" in response.content.decode()
+    assert not IntegrationToken.objects.exists()
