@@ -165,3 +165,28 @@ def test_every_outreach_page_passes_axe_without_serious_violations(page, live_se
     if violations:
         problems["respond with errors"] = [(v["id"], v["nodes"][0]["target"]) for v in violations]
     assert problems == {}
+
+
+def test_a_queued_response_survives_signing_out_and_is_sent_once_after_signing_in_again(
+        page, context, live_server, login, worker, covering_org):
+    notification = make_notification(covering_org, minutes_ago=30, block="6100 S WOOD ST")
+    login(worker)
+    page.goto(live_server.url + reverse("responses:respond", args=[notification.code]))
+    context.set_offline(True)
+    page.get_by_label("Family", exact=True).check()
+    page.get_by_role("button", name="Save response").click()
+    expect(page.locator("#outbox")).to_contain_text("Waiting to send: 1 update")
+
+    context.clear_cookies()  # the session ended while the phone was offline
+    context.set_offline(False)
+    page.wait_for_timeout(1500)  # the online event tried, was turned away, and kept the update
+    expect(page.locator("#outbox")).to_contain_text("Waiting to send: 1 update")
+    assert ResponseLog.objects.count() == 0
+
+    login(worker)
+    page.goto(live_server.url + reverse("responses:feed"))
+    assert wait_for(lambda: ResponseLog.objects.count() == 1)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert ResponseLog.objects.count() == 1
+    assert ResponseLog.objects.get().response_types == ["family"]
