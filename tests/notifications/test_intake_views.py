@@ -198,6 +198,13 @@ def test_the_entry_form_refuses_other_methods(client, cpd_user):
     assert login(client, cpd_user).put(reverse("notifications:incident_new")).status_code == 405
 
 
+def test_the_correction_form_and_the_locate_helper_refuse_other_methods(client, cpd_user, incident):
+    login(client, cpd_user)
+    assert client.delete(reverse("notifications:incident_correct", args=[incident.code])).status_code == 405
+    assert client.post(reverse("notifications:locate"), {"lat": 41.7796, "lon": -87.6446}).status_code == 405
+    assert Incident.objects.filter(pk=incident.pk).exists()
+
+
 def test_an_unknown_incident_code_is_not_found(client, cpd_user):
     url = reverse("notifications:incident_detail", args=["00000000-0000-0000-0000-000000000000"])
     assert login(client, cpd_user).get(url).status_code == 404
