@@ -117,6 +117,13 @@ class PolicyForm(forms.Form):
         label=_("Minutes to acknowledge before the backup is paged"), min_value=1, max_value=120)
 
 
+class ChannelForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("email", _("Email")), ("sms", _("SMS")),
+                                                      ("webhook", _("Webhook"))])
+    target = forms.CharField(label=_("Address, number or URL"), max_length=500)
+    is_fallback = forms.BooleanField(label=_("Use as fallback"), required=False)
+
+
 class ConsentForm(forms.Form):
     share_arrival = forms.BooleanField(label=_("Share our arrival time"), required=False)
     share_response_category = forms.BooleanField(

@@ -5,11 +5,13 @@ lookups), validates everything before writing, and writes in one transaction, so
 leaves nothing half-saved. Bad input raises ValidationError({field: [message]}).
 """
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -346,6 +348,34 @@ def channel_fallback_set(*, channel: Channel, actor, source: str, is_fallback: b
     channel.save(update_fields=["is_fallback", "active"])
     audit_log(actor=actor, source=source, action="channel.updated", obj=channel,
               data={"is_fallback": is_fallback, "active": active})
+    return channel
+
+
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+def channel_add(*, organization: Organization, actor, source: str, kind: str, target: str,
+                is_fallback: bool = False) -> Channel:
+    """A shared channel of the organisation: its dispatch email, phone tree number or webhook.
+
+    Webhooks must point at a public address (Channel.clean) and get a signing secret.
+    """
+    target = (target or "").strip()
+    if kind not in (Channel.Kind.EMAIL, Channel.Kind.SMS, Channel.Kind.WEBHOOK):
+        raise ValidationError({"kind": [_("Choose email, SMS or webhook.")]})
+    if kind == Channel.Kind.EMAIL:
+        try:
+            validate_email(target)
+        except ValidationError:
+            raise ValidationError({"target": [_("Enter an email address.")]}) from None
+    if kind == Channel.Kind.SMS and not _E164.match(target):
+        raise ValidationError({"target": [_("Enter the number with its country code, e.g. +13125550100.")]})
+    if Channel.objects.filter(organization=organization, user=None, kind=kind, target=target).exists():
+        raise ValidationError({"target": [_("This channel is already on the list.")]})
+    channel = Channel(organization=organization, user=None, kind=kind, target=target, is_fallback=is_fallback)
+    channel.full_clean()
+    channel.save()
+    audit_log(actor=actor, source=source, action="channel.added", obj=channel, data={"kind": kind})
     return channel
 
 

@@ -12,8 +12,9 @@ from districts.models import Channel, OnCall, Organization
 from notifications.summary import summary_fields
 
 from . import labels, selectors
-from .forms import AssignForm, ConsentForm, OnCallForm, PolicyForm
+from .forms import AssignForm, ChannelForm, ConsentForm, OnCallForm, PolicyForm
 from .services import (
+    channel_add,
     channel_fallback_set,
     notification_assign,
     oncall_add,
@@ -114,6 +115,17 @@ def channels(request):
                              active=request.POST.get("active") == "on")
         messages.success(request, _("Channel updated."))
         return redirect("responses:channels")
+    add = ChannelForm(request.POST if "target" in request.POST else None)
+    if add.is_bound and add.is_valid():
+        try:
+            channel_add(organization=organization, actor=request.user, source=SOURCE, **add.cleaned_data)
+        except ValidationError as error:
+            for field, msgs in error.message_dict.items():
+                for m in msgs:
+                    add.add_error(field if field in add.fields else None, m)
+        else:
+            messages.success(request, _("Channel added."))
+            return redirect("responses:channels")
     if request.method == "POST" and policy.is_valid():
         try:
             organization_policy_set(organization=organization, actor=request.user, source=SOURCE,
@@ -126,8 +138,8 @@ def channels(request):
     rows = [{"c": c, "kind": labels.CHANNEL_KIND.get(c.kind, c.kind)}
             for c in organization.channels.select_related("user").order_by("user__first_name", "kind")]
     return render(request, "responses/channels.html", _common(
-        request, nav="team", organization=organization, policy=policy, rows=rows),
-        status=400 if policy.errors else 200)
+        request, nav="team", organization=organization, policy=policy, rows=rows, add=add),
+        status=400 if policy.errors or add.errors else 200)
 
 
 @supervisor_view

@@ -239,3 +239,20 @@ def test_pages_speak_the_members_language(client, worker, notification):
 def test_the_service_worker_is_served_from_the_root(client):
     response = client.get("/sw.js")
     assert response["Service-Worker-Allowed"] == "/" and "javascript" in response["Content-Type"]
+
+
+@pytest.mark.parametrize(("kind", "target", "message"), [
+    ("email", "not-an-address", "Enter an email address"),
+    ("sms", "312-555-0100", "country code"),
+    ("webhook", "http://127.0.0.1:8000/hook", ""),
+])
+def test_a_supervisor_adds_a_shared_channel_and_bad_targets_are_refused(client, supervisor, covering_org, kind,
+                                                                        target, message):
+    client.force_login(supervisor)
+    before = Channel.objects.filter(organization=covering_org).count()
+    response = client.post(reverse("responses:channels"), {"kind": kind, "target": target})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert Channel.objects.filter(organization=covering_org).count() == before
+    client.post(reverse("responses:channels"), {"kind": "sms", "target": "+13125550142", "is_fallback": "on"})
+    channel = Channel.objects.get(organization=covering_org, user=None, target="+13125550142")
+    assert channel.kind == "sms" and channel.is_fallback
