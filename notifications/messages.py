@@ -39,8 +39,12 @@ class Message:
 
 
 def _portal_url(notification: Notification) -> str:
+    """The outreach page of this notification (behind login); the home page for a drill."""
+    if notification.incident_id is None:
+        return settings.SITE_URL + "/"
     try:
-        path = reverse("notifications:notification_detail", kwargs={"code": notification.code})
+        # By name only (no import): the outreach pages live in `responses`, above this app.
+        path = reverse("responses:incident", kwargs={"code": notification.code})
     except NoReverseMatch:
         path = "/"
     return settings.SITE_URL + path

@@ -94,6 +94,7 @@ def test_messages_carry_district_block_time_and_victim_count_but_never_the_note_
         assert "Jamal" not in body and "Stones" not in body and "tasha" not in body.lower()
     assert "6300 S HALSTED ST" in email.body and "Victims: 2" in email.body and "District 7" in email.body
     assert "/a/" in sms.outbox[0].body and "6300 S HALSTED ST" in sms.outbox[0].body
+    assert f"/n/{notification.code}/" in email.body  # the full incident, behind login
     for delivery in notification.deliveries.all():
         assert set(delivery.payload) == {"message", "notification", "incident"}
 
