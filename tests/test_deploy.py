@@ -49,3 +49,32 @@ def test_the_same_check_flags_a_development_configuration(tmp_path):
                     DATABASE_URL=os.environ["DATABASE_URL"])
     assert result.returncode != 0
     assert "security.W018" in result.stderr  # DEBUG should not be True in deployment
+
+
+def test_find_python_names_a_python_of_at_least_3_12_or_says_how_to_get_one(tmp_path):
+    script = str(BASE_DIR / "scripts" / "find-python")
+    found = subprocess.run([script], env={"PATH": os.environ["PATH"], "PYTHON": sys.executable},
+                           capture_output=True, text=True, timeout=30)
+    assert found.returncode == 0 and found.stdout.strip() == sys.executable
+
+    (tmp_path / "python3").symlink_to("/bin/false")  # a pyenv-style shim that does not run
+    missing = subprocess.run(["/bin/bash", script], env={"PATH": str(tmp_path)}, capture_output=True, text=True,
+                             timeout=30)
+    assert missing.returncode == 1
+    assert "CVI Portal needs Python 3.12 or newer; none was found" in missing.stderr
+
+
+def test_make_fetches_uv_into_tools_when_it_is_not_on_the_path(tmp_path):
+    """A dry run of `make venv` on a PATH without uv: uv comes from the package index into .tools/."""
+    bare_path = "/usr/local/bin:/usr/bin:/bin"
+    if subprocess.run(["/bin/sh", "-c", "command -v uv"], env={"PATH": bare_path}).returncode == 0:
+        bare_path = str(tmp_path)  # uv is installed system-wide here: hide everything but make
+        (tmp_path / "make").symlink_to("/usr/bin/make")
+        (tmp_path / "sh").symlink_to("/bin/sh")
+        (tmp_path / "bash").symlink_to("/bin/bash")
+    result = subprocess.run(["make", "-n", "-B", "venv"], cwd=BASE_DIR, env={"PATH": bare_path},
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "python3 -m venv .tools" in result.stdout
+    assert '.tools/bin/pip install --quiet --disable-pip-version-check "uv==' in result.stdout
+    assert '.tools/bin/uv sync --locked --python "$(scripts/find-python)"' in result.stdout
