@@ -256,3 +256,17 @@ def test_a_supervisor_adds_a_shared_channel_and_bad_targets_are_refused(client, 
     client.post(reverse("responses:channels"), {"kind": "sms", "target": "+13125550142", "is_fallback": "on"})
     channel = Channel.objects.get(organization=covering_org, user=None, target="+13125550142")
     assert channel.kind == "sms" and channel.is_fallback
+
+
+def test_the_manifest_names_icons_that_exist_and_starts_at_the_feed():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    static = Path(settings.BASE_DIR) / "static"
+    manifest = json.loads((static / "manifest.webmanifest").read_text())
+    assert manifest["start_url"] == reverse("responses:feed") and manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        assert (static / icon["src"].removeprefix("/static/")).is_file()
