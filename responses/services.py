@@ -240,8 +240,9 @@ def followup_reminders_send(*, today: date | None = None) -> int:
     """Remind each worker once of every open follow-up due today or earlier.
 
     Claims each row by setting `reminded_at` with a conditional update, so two sweeps (or a
-    task run twice) remind once. A reminder is a Delivery on each of the worker's personal
-    channels (in-app always), handed to the outbox; its payload carries codes, never the task.
+    task run twice) remind once. A reminder is a Delivery on the worker's personal channels of
+    REMINDER_CHANNEL_KINDS (in-app always), handed to the outbox; its payload carries codes,
+    never the task text.
     Returns the number of follow-ups reminded.
     """
     from notifications.outbox import outbox_wake
@@ -260,11 +261,17 @@ def followup_reminders_send(*, today: date | None = None) -> int:
     return reminded
 
 
+# The channels a reminder goes out on. In-app only for now: the delivery side renders SMS,
+# email and push bodies from `notifications.messages`, which has no follow-up reminder message
+# yet; add the kinds here once it does (the payload already names the message).
+REMINDER_CHANNEL_KINDS = (Channel.Kind.IN_APP,)
+
+
 def _reminder_deliveries(followup: FollowUp) -> list[Delivery]:
     now = timezone.now()
     payload = {"message": "followup.reminder", "followup": str(followup.code), "due_on": followup.due_on.isoformat()}
-    channels = Channel.objects.filter(user=followup.assigned_to, organization_id=followup.organization_id,
-                                      active=True).exclude(kind=Channel.Kind.WEBHOOK)
+    channels = list(Channel.objects.filter(user=followup.assigned_to, organization_id=followup.organization_id,
+                                           active=True, kind__in=REMINDER_CHANNEL_KINDS))
     rows = [Delivery(notification=followup.notification, channel=c, recipient=followup.assigned_to, kind=c.kind,
                      target=c.target, purpose=Delivery.Purpose.REMINDER, payload=payload, next_attempt_at=now)
             for c in channels]
