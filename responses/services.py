@@ -242,7 +242,8 @@ def followup_reminders_send(*, today: date | None = None) -> int:
     Claims each row by setting `reminded_at` with a conditional update, so two sweeps (or a
     task run twice) remind once. A reminder is a Delivery on the worker's personal channels of
     REMINDER_CHANNEL_KINDS (in-app always), handed to the outbox; its payload carries codes,
-    never the task text.
+    never the task text, and no notification (a reminder is not part of an incident's delivery
+    record or its clocks).
     Returns the number of follow-ups reminded.
     """
     from notifications.outbox import outbox_wake
@@ -272,11 +273,11 @@ def _reminder_deliveries(followup: FollowUp) -> list[Delivery]:
     payload = {"message": "followup.reminder", "followup": str(followup.code), "due_on": followup.due_on.isoformat()}
     channels = list(Channel.objects.filter(user=followup.assigned_to, organization_id=followup.organization_id,
                                            active=True, kind__in=REMINDER_CHANNEL_KINDS))
-    rows = [Delivery(notification=followup.notification, channel=c, recipient=followup.assigned_to, kind=c.kind,
+    rows = [Delivery(notification=None, channel=c, recipient=followup.assigned_to, kind=c.kind,
                      target=c.target, purpose=Delivery.Purpose.REMINDER, payload=payload, next_attempt_at=now)
             for c in channels]
     if not any(c.kind == Channel.Kind.IN_APP for c in channels):
-        rows.append(Delivery(notification=followup.notification, recipient=followup.assigned_to,
+        rows.append(Delivery(notification=None, recipient=followup.assigned_to,
                              kind=Channel.Kind.IN_APP, purpose=Delivery.Purpose.REMINDER, payload=payload,
                              next_attempt_at=now))
     return Delivery.objects.bulk_create(rows)

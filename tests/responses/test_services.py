@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from audit.models import Event
-from notifications.models import Notification, TimelineEntry
+from notifications.models import Delivery, Notification, TimelineEntry
 from notifications.summary import (
     notification_status_correct,
     notification_status_set,
@@ -115,7 +115,7 @@ def test_a_follow_up_date_makes_a_task_for_the_worker_and_reminds_once(notificat
     assert followup_reminders_send() == 0  # not due yet
     assert followup_reminders_send(today=tomorrow) == 1
     assert followup_reminders_send(today=tomorrow) == 0
-    reminders = task.notification.deliveries.filter(purpose="reminder")
+    reminders = Delivery.objects.filter(purpose="reminder", payload__followup=str(task.code))
     assert reminders.filter(kind="in_app", recipient=worker).count() == 1
     assert "Visit the family" not in str(list(reminders.values_list("payload", flat=True)))
 
