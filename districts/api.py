@@ -34,6 +34,8 @@ class OrganizationOutput(serializers.Serializer):
 
 
 class DistrictListApi(ApiView):
+    """CPD districts, by number (three digits)."""
+
     operation = REFERENCE
 
     class OutputSerializer(serializers.Serializer):
@@ -56,6 +58,8 @@ class DistrictListApi(ApiView):
 
 
 class DistrictDetailApi(ApiView):
+    """A district with its beats, the community areas it overlaps and the organisations covering it."""
+
     operation = REFERENCE
 
     class OutputSerializer(serializers.Serializer):
@@ -131,6 +135,8 @@ class OrganizationListApi(ApiView):
 
 
 class HospitalListApi(ApiView):
+    """Hospitals by code (the `hospital` of an incident), with trauma levels and violence intervention."""
+
     operation = REFERENCE
 
     class OutputSerializer(serializers.Serializer):

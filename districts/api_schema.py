@@ -6,6 +6,7 @@ modules are still importing.
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_doc
 
 
 class ApiSchema(AutoSchema):
@@ -18,6 +19,15 @@ class ApiSchema(AutoSchema):
         parts = [part for i, part in enumerate(parts) if part and (i == 0 or part not in ("Output", "Input"))
                  or i == len(parts) - 1]
         return "".join(dict.fromkeys(parts)) or cls.__name__
+
+
+    def get_description(self) -> str:
+        """The docstring of the operation's own view class, also where `endpoint()` joined two."""
+        description = super().get_description()
+        method = (self.method or "").lower()
+        owner = next((klass for klass in type(self.view).__mro__ if method in vars(klass)), None)
+        own = vars(owner).get("__doc__") if owner is not None else None
+        return get_doc(owner) if own else description
 
 
 class IntegrationTokenScheme(OpenApiAuthenticationExtension):

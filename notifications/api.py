@@ -225,6 +225,8 @@ class IncidentListApi(ApiView):
 
 
 class IncidentDetailApi(ApiView):
+    """One incident in the caller's scope, with each organisation's agreed response summary."""
+
     roles = INCIDENT_READERS
     operation = Op.INCIDENTS_READ
 
@@ -376,6 +378,8 @@ class NotificationAcknowledgeApi(ApiView):
 
 
 class NotificationStatusApi(ApiView):
+    """A status tap (en route, on scene, at hospital, unable with a reason); acknowledges first if nobody has."""
+
     roles = OUTREACH
     operation = Op.NOTIFICATIONS_WRITE
 
