@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=10.0, help="paced incidents per second")
     parser.add_argument("--floor-samples", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (the Procfile runs 2)")
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/cvi_bench"
@@ -120,8 +121,8 @@ def main() -> None:
                                      "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                                     stdout=subprocess.DEVNULL)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cvi_portal", "worker", "-P", "prefork", "-c", "2", "-Q", QUEUE,
-         "--include", "benchmarks.floor", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        [sys.executable, "-m", "celery", "-A", "cvi_portal", "worker", "-P", "prefork", "-c", str(args.concurrency),
+         "-Q", QUEUE, "--include", "benchmarks.floor", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "-l", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     relay = subprocess.Popen([sys.executable, "manage.py", "outbox_relay", "--no-escalation"], cwd=ROOT,
                              env={**env, "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL)
@@ -152,6 +153,7 @@ def main() -> None:
         "incidents": args.incidents,
         "deliveries_per_incident": world["per_incident"],
         "paced_rate_per_s": args.rate,
+        "worker_concurrency": args.concurrency,
         "commit_to_first_outbound_sent_ms": {"p50": ms(percentile(paced["first"], 50)),
                                     "p99": ms(percentile(paced["first"], 99))},
         "commit_to_all_sent_ms": {"p50": ms(percentile(paced["all"], 50)), "p99": ms(percentile(paced["all"], 99))},
