@@ -237,50 +237,38 @@ def followup_complete(*, followup: FollowUp, actor, source: str) -> FollowUp:
 
 
 def followup_reminders_send(*, today: date | None = None) -> int:
-    """Remind each worker once of every open follow-up due today or earlier.
+    """Remind each worker once of every open follow-up due today or earlier. Returns how many.
 
     Claims each row by setting `reminded_at` with a conditional update, so two sweeps (or a
-    task run twice) remind once. A reminder is a Delivery on the worker's personal channels of
-    REMINDER_CHANNEL_KINDS (in-app always), handed to the outbox; its payload carries codes,
-    never the task text, and no notification (a reminder is not part of an incident's delivery
-    record or its clocks).
-    Returns the number of follow-ups reminded.
-    """
-    from notifications.outbox import outbox_wake
+    task run twice) remind once. The reminder is an in-app Delivery to the worker, written as
+    sent: like every in-app delivery the row is the feed entry, so there is nothing for the
+    outbox to send (and the follow-up pages show what is due). Its payload carries codes, never
+    the task text; it names no notification, so it stays out of the incident's delivery record,
+    clocks and timeline, which CPD reads.
 
+    SMS, email and push reminders wait for a follow-up message in `notifications.messages`;
+    then they become queued rows on the worker's channels, handed to the outbox like the rest.
+    """
     today = today or today_local()
     reminded = 0
     due = FollowUp.objects.filter(done_at__isnull=True, reminded_at__isnull=True, due_on__lte=today)
     for followup in due.select_related("assigned_to").iterator():
         with transaction.atomic():
-            if not FollowUp.objects.filter(pk=followup.pk, reminded_at__isnull=True).update(reminded_at=timezone.now()):
+            now = timezone.now()
+            if not FollowUp.objects.filter(pk=followup.pk, reminded_at__isnull=True).update(reminded_at=now):
                 continue
-            _reminder_deliveries(followup)
+            channel = Channel.objects.filter(user=followup.assigned_to, organization_id=followup.organization_id,
+                                             kind=Channel.Kind.IN_APP, active=True).first()
+            Delivery.objects.create(
+                channel=channel, recipient=followup.assigned_to, kind=Channel.Kind.IN_APP,
+                target=channel.target if channel else "", purpose=Delivery.Purpose.REMINDER,
+                status=Delivery.Status.SENT, sent_at=now, attempts=1,
+                payload={"message": "followup.reminder", "followup": str(followup.code),
+                         "due_on": followup.due_on.isoformat()},
+            )
             audit_log(actor=None, source="system", action="followup.reminded", obj=followup)
-            transaction.on_commit(outbox_wake)
         reminded += 1
     return reminded
-
-
-# The channels a reminder goes out on. In-app only for now: the delivery side renders SMS,
-# email and push bodies from `notifications.messages`, which has no follow-up reminder message
-# yet; add the kinds here once it does (the payload already names the message).
-REMINDER_CHANNEL_KINDS = (Channel.Kind.IN_APP,)
-
-
-def _reminder_deliveries(followup: FollowUp) -> list[Delivery]:
-    now = timezone.now()
-    payload = {"message": "followup.reminder", "followup": str(followup.code), "due_on": followup.due_on.isoformat()}
-    channels = list(Channel.objects.filter(user=followup.assigned_to, organization_id=followup.organization_id,
-                                           active=True, kind__in=REMINDER_CHANNEL_KINDS))
-    rows = [Delivery(notification=None, channel=c, recipient=followup.assigned_to, kind=c.kind,
-                     target=c.target, purpose=Delivery.Purpose.REMINDER, payload=payload, next_attempt_at=now)
-            for c in channels]
-    if not any(c.kind == Channel.Kind.IN_APP for c in channels):
-        rows.append(Delivery(notification=None, recipient=followup.assigned_to,
-                             kind=Channel.Kind.IN_APP, purpose=Delivery.Purpose.REMINDER, payload=payload,
-                             next_attempt_at=now))
-    return Delivery.objects.bulk_create(rows)
 
 
 # --- supervisors ------------------------------------------------------------------------

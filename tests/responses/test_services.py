@@ -116,7 +116,9 @@ def test_a_follow_up_date_makes_a_task_for_the_worker_and_reminds_once(notificat
     assert followup_reminders_send(today=tomorrow) == 1
     assert followup_reminders_send(today=tomorrow) == 0
     reminders = Delivery.objects.filter(purpose="reminder", payload__followup=str(task.code))
-    assert reminders.filter(kind="in_app", recipient=worker).count() == 1
+    reminder = reminders.get()
+    assert (reminder.kind, reminder.recipient, reminder.status) == ("in_app", worker, "sent")
+    assert reminder.notification is None
     assert "Visit the family" not in str(list(reminders.values_list("payload", flat=True)))
 
 
