@@ -4,6 +4,24 @@ from django.db import models
 
 from .models import Event, Source
 
+# Keys that would put a person's details into the trail. Events carry codes, counts and
+# choices; names, contact details and organisation-only narrative never go in.
+PERSONAL_KEYS = frozenset({
+    "name", "first_name", "last_name", "full_name", "username", "email", "phone", "address",
+    "note", "notes", "narrative", "people", "people_engaged", "retaliation_risk", "victim_name",
+})
+
+
+def _personal_keys(data: Any) -> set[str]:
+    if isinstance(data, dict):
+        found = {key for key in data if str(key).lower() in PERSONAL_KEYS}
+        for value in data.values():
+            found |= _personal_keys(value)
+        return found
+    if isinstance(data, list | tuple):
+        return set().union(*(_personal_keys(item) for item in data)) if data else set()
+    return set()
+
 
 def audit_log(
     *,
@@ -19,6 +37,8 @@ def audit_log(
     """
     if source not in Source.values:
         raise ValueError(f"unknown audit source {source!r}")
+    if personal := _personal_keys(data or {}):
+        raise ValueError(f"audit data must not carry personal details: {', '.join(sorted(personal))}")
     object_type = object_code = ""
     if obj is not None:
         object_type = obj._meta.label_lower

@@ -80,3 +80,20 @@ def test_the_trigger_lets_through_only_the_actor_being_cleared(event, analyst):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         Event.objects.filter(pk=event.pk).update(actor=None, action="rewritten")
 
+
+
+@pytest.mark.parametrize("data", [
+    {"name": "Jane Doe"},
+    {"changes": {"notes": "spoke with the family"}},
+    {"people": [{"phone": "+13125550100"}]},
+])
+def test_personal_details_are_refused_before_anything_is_written(worker, data):
+    with pytest.raises(ValueError, match="audit data must not carry personal details"):
+        audit_log(actor=worker, source="web", action="response.logged", data=data)
+    assert not Event.objects.exists()
+
+
+def test_codes_counts_and_choices_are_welcome(worker):
+    event = audit_log(actor=worker, source="phone", action="notification.acknowledged",
+                      data={"via": "sms", "deliveries": 3, "fields": ["status", "arrived_at"]})
+    assert Event.objects.get(pk=event.pk).data["deliveries"] == 3
