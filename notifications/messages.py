@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
 from .acknowledgements import ack_url
+from .exceptions import TransportError
 from .models import Delivery, Notification
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -139,10 +140,15 @@ PURPOSE_MESSAGES = {
 def webhook_body(delivery: Delivery) -> tuple[str, dict]:
     """The webhook's type and data, without rendering any template (a receiver parses, not reads)."""
     kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
+    if kind not in BUILDERS or delivery.notification_id is None:
+        raise TransportError(f"no {kind} message to send on this channel", permanent=True)
     return kind, _data(delivery, {"ack_url": ack_url(delivery)})
 
 
 def message_for(delivery: Delivery) -> Message:
-    """The message a delivery carries, chosen by the kind stored in its payload."""
+    """The message a delivery carries, chosen by the kind stored in its payload. A kind with no
+    builder here (or a delivery with no notification) cannot be sent: a permanent TransportError."""
     kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
+    if kind not in BUILDERS or delivery.notification_id is None:
+        raise TransportError(f"no {kind} message to send on this channel", permanent=True)
     return BUILDERS[kind](delivery)

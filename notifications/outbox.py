@@ -211,7 +211,8 @@ def timeline_add(*, notification: Notification | None, delivery: Delivery | None
 
 def _label(delivery: Delivery) -> str:
     extra = f" ({delivery.get_purpose_display().lower()})" if delivery.purpose != Delivery.Purpose.NOTIFY else ""
-    return f"{delivery.get_kind_display()} to {delivery.notification.organization}{extra}"
+    to = delivery.notification.organization if delivery.notification_id else "a member"
+    return f"{delivery.get_kind_display()} to {to}{extra}"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -268,7 +269,7 @@ def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: boo
     now = timezone.now()
     notification = delivery.notification
     # Skipped when the notification (as loaded) already has these clocks: later sends write nothing.
-    if notification.first_sent_at is None or (confirmed and notification.first_confirmed_at is None):
+    if notification and (notification.first_sent_at is None or (confirmed and notification.first_confirmed_at is None)):
         _clocks(notification, now, confirmed=confirmed)
     if delivery.purpose == Delivery.Purpose.DRILL and delivery.channel_id:
         Channel.objects.filter(pk=delivery.channel_id).update(last_drill_at=now, last_drill_ok=True)
@@ -278,9 +279,10 @@ def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: boo
         with connection.cursor() as cursor:
             cursor.execute(_SENT_SQL, {
                 "status": str(status), "at": now, "delivered_at": now if confirmed else None,
-                "provider_id": provider_id[:128], "id": delivery.pk, "incident": notification.incident_id,
-                "notification": notification.pk, "text": text[:300],
-                "has_incident": notification.incident_id is not None,
+                "provider_id": provider_id[:128], "id": delivery.pk,
+                "incident": notification.incident_id if notification else None,
+                "notification": notification.pk if notification else None, "text": text[:300],
+                "has_incident": bool(notification and notification.incident_id),
             })
         return
     with transaction.atomic():

@@ -78,3 +78,14 @@ def test_a_text_reported_undelivered_goes_back_into_the_retry_schedule(client, t
     texted.refresh_from_db()
     assert texted.status == Delivery.Status.FAILED and texted.next_attempt_at > timezone.now()
     assert "undelivered 30008" in texted.last_error
+
+
+def test_a_delivery_with_no_message_to_send_dies_instead_of_retrying_forever(worker, covering_org):
+    from notifications.outbox import delivery_attempt
+
+    orphan = Delivery.objects.create(kind=Channel.Kind.SMS, target="+13125550101", recipient=worker,
+                                     purpose=Delivery.Purpose.REMINDER, payload={"message": "followup.reminder"},
+                                     next_attempt_at=timezone.now())
+    assert delivery_attempt(delivery_id=orphan.pk) == "dead"
+    orphan.refresh_from_db()
+    assert orphan.attempts == 1 and "no followup.reminder message" in orphan.last_error
