@@ -176,3 +176,15 @@ def test_the_admin_refuses_a_token_without_exactly_one_scope(admin_user, client,
     assert response.status_code == 200
     assert "exactly one organisation or one district" in response.content.decode()
     assert not IntegrationToken.objects.exists()
+
+
+def test_an_incident_still_goes_through_when_the_rate_limit_cache_is_unreachable(api_client, cpd_user, settings,
+                                                                                caplog):
+    # Nothing listens on port 1: every cache call fails at once.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+
+    response = api_client(cpd_user).post("/api/v1/incidents/", incident_payload(), format="json")
+
+    assert response.status_code == 201
+    assert "rate limit cache unavailable" in caplog.text
