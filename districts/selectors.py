@@ -22,22 +22,10 @@ def organizations_covering(
 
 
 def community_areas_in_district(district: District) -> QuerySet[CommunityArea]:
-    """Community areas that share at least one beat's worth of ground with the district.
+    """Community areas with at least 2% of their ground in the district (see `geo`)."""
+    from . import geo
 
-    Beats nest inside districts but not inside community areas, so this is computed from the
-    polygons once per call (22 districts × 77 areas: cheap) and returned as a queryset.
-    """
-    from shapely.geometry import shape
-
-    if not district.boundary:
-        return CommunityArea.objects.none()
-    area = shape(district.boundary)
-    numbers = [
-        ca.number
-        for ca in CommunityArea.objects.filter(boundary__isnull=False).only("number", "boundary")
-        if area.intersection(shape(ca.boundary)).area > 0.02 * shape(ca.boundary).area
-    ]
-    return CommunityArea.objects.filter(number__in=numbers)
+    return CommunityArea.objects.filter(number__in=geo.community_areas_in_district(district.number))
 
 
 def organizations_in_district(district: District) -> QuerySet[Organization]:
