@@ -72,3 +72,20 @@ def test_the_15th_district_lists_the_austin_organisations_and_not_the_englewood_
     # READI works in Englewood and in Austin; Public Equity and TADC only on the South Side.
     assert {"Institute for Nonviolence Chicago (INVC)", "READI Chicago (Heartland Alliance)"} <= names
     assert not names & {"Public Equity", "Target Area Development Corp (TADC)"}
+
+
+def test_the_7th_district_holds_englewood_west_englewood_and_part_of_greater_grand_crossing(reference_data):
+    from districts.selectors import community_areas_in_district
+
+    areas = community_areas_in_district(District.objects.get(number="007"))
+    assert sorted(areas.values_list("name", flat=True)) == ["ENGLEWOOD", "GREATER GRAND CROSSING", "WEST ENGLEWOOD"]
+
+
+def test_reloading_the_geography_forgets_the_cached_district_areas(reference_data):
+    from districts import geo
+    from districts.loaders import load_geography
+
+    geo.community_areas_in_district("007")
+    assert geo.community_areas_in_district.cache_info().currsize >= 1
+    load_geography()
+    assert geo.community_areas_in_district.cache_info().currsize == 0
