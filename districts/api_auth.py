@@ -1,9 +1,11 @@
 """Who is calling the API and how often: integration tokens, role and operation checks, rate limits.
 
 Integration tokens (`IntegrationToken`) are created by administrators, shown once and stored
-as a SHA-256 digest. Each acts as its own service account whose membership is scoped to the
-token's district (a CPD role) or organisation (an outreach role), so the ordinary access
-helpers scope its querysets; `operations` narrows what it may call.
+as a SHA-256 digest. Each acts as its own service account (the actor in the audit trail). The
+account has no Membership, so it is never a member who receives in-app notices or shows on a
+team page; instead authentication gives it the scope of CPD staff of the token's district or
+of a worker of the token's organisation, so the ordinary access helpers scope its querysets,
+and `operations` narrows what it may call.
 """
 
 import hashlib
@@ -23,8 +25,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from audit.services import audit_log
 
-from .access import scope_of
-from .models import District, IntegrationToken, Membership, Organization, Role
+from .access import Scope, scope_of
+from .models import District, IntegrationToken, Organization, Role
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +66,6 @@ def integration_token_create(
     user = get_user_model().objects.create_user(username=f"integration-{prefix}-{secrets.token_hex(3)}")
     user.set_unusable_password()
     user.save(update_fields=["password"])
-    Membership.objects.create(
-        user=user,
-        role=Role.CPD_STAFF if district else Role.OUTREACH_WORKER,
-        district=district,
-        organization=organization,
-    )
     token = IntegrationToken.objects.create(
         name=name, key_prefix=prefix, key_hash=token_digest(raw), user=user, organization=organization,
         district=district, operations=sorted(set(operations)), created_by=actor, expires_at=expires_at,
@@ -87,6 +83,13 @@ def integration_token_revoke(*, token: IntegrationToken, actor) -> IntegrationTo
         get_user_model().objects.filter(pk=token.user_id).update(is_active=False)
         audit_log(actor=actor, source="web", action="integration_token.revoked", obj=token)
     return token
+
+
+def token_scope(token: IntegrationToken) -> Scope:
+    """What the token reaches: CPD staff of its district, or a worker of its organisation."""
+    if token.district_id is not None:
+        return Scope(role=Role.CPD_STAFF, district_id=token.district_id)
+    return Scope(role=Role.OUTREACH_WORKER, organization_id=token.organization_id)
 
 
 class IntegrationTokenAuthentication(BaseAuthentication):
@@ -115,7 +118,11 @@ class IntegrationTokenAuthentication(BaseAuthentication):
             IntegrationToken.objects.filter(pk=token.pk).filter(
                 Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
             ).update(last_used_at=now)
-        return token.user, token
+        user = token.user
+        # `scope_of` reads the scope cached on the user for the request before any membership,
+        # so every access helper and service sees the token's scope.
+        user._cvi_scope = token_scope(token)
+        return user, token
 
     def authenticate_header(self, request) -> str:
         return "Token"

@@ -300,9 +300,10 @@ class IntegrationToken(models.Model):
     """A named credential for another system (a CPD records feed, an organisation's case tool).
 
     The raw token is shown once, when an administrator creates it; only its SHA-256 is stored.
-    It acts as its own service account `user` (with a membership scoped to the token's one
-    district or organisation), so every queryset is scoped by the same access helpers as a
-    person's, and `operations` narrows further what it may call.
+    It acts as its own service account `user` (no membership: it is nobody's colleague) with
+    the scope of CPD staff of its district or a worker of its organisation
+    (`districts.api_auth.token_scope`), so every queryset is scoped by the same access helpers
+    as a person's, and `operations` narrows further what it may call.
     """
 
     class Operation(models.TextChoices):

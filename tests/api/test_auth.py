@@ -188,3 +188,16 @@ def test_an_incident_still_goes_through_when_the_rate_limit_cache_is_unreachable
 
     assert response.status_code == 201
     assert "rate limit cache unavailable" in caplog.text
+
+
+def test_an_organisations_token_is_not_a_member_who_gets_notified(org_token, cpd_user, worker):
+    from districts.models import Membership
+    from notifications.models import Delivery
+    from notifications.services import incident_create
+
+    token, _ = org_token
+    incident_create(actor=cpd_user, source="web", **incident_payload())
+
+    assert not Membership.objects.filter(user=token.user).exists()
+    assert not Delivery.objects.filter(recipient=token.user).exists()
+    assert Delivery.objects.filter(recipient=worker, notification__organization=token.organization).exists()
