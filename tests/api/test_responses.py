@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from responses.models import Referral, ResponseLog
+from tests.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/responses/"
@@ -109,3 +110,18 @@ def test_a_malformed_month_is_a_400(api_client, worker, month):
 
     assert response.status_code == 400
     assert response.json()["month"] == ["A month is YYYY-MM in 2000–2099, e.g. 2026-03."]
+
+
+def test_an_organisations_case_tool_logs_responses_with_its_token(org_token, covering_notification):
+    token, raw = org_token
+    response = token_client(raw).post(URL, response_payload(covering_notification), format="json")
+
+    assert response.status_code == 201, response.json()
+    assert ResponseLog.objects.get().created_by == token.user
+    assert token_client(raw).get(URL).json()["count"] == 1
+
+
+def test_a_district_token_has_no_access_to_responses(district_token, covering_notification):
+    _, raw = district_token
+
+    assert token_client(raw).post(URL, response_payload(covering_notification), format="json").status_code == 403
