@@ -57,7 +57,7 @@ LIVE_INCIDENTS = [
                  hospital="UCM", note="Two men shot on the sidewalk; both taken to UCM."),
     LiveIncident("JZ900102", 24, "5600 S MARSHFIELD AVE", (41.79162, -87.66603), [_v("30-39", fatal=True)],
                  scene_status=Incident.SceneStatus.SECURED, note="One fatal. Family gathering at the scene.",
-                 progress=("acknowledged",)),
+                 progress=("on_scene", "acknowledged")),
     LiveIncident("JZ900103", 55, "4800 W LEXINGTON ST", (41.87163, -87.74575), [_v("0-19", "F")],
                  hospital="STROGER", progress=("on_scene", "acknowledged")),
     LiveIncident("JZ900104", 95, "200 S WOODWARD DR", (41.8773, -87.71683), [_v("20-29"), _v("20-29"), _v()],

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from districts import demo as districts_demo
 from districts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from notifications import demo as notifications_demo
+from responses import demo as responses_demo
 
 
 class Command(BaseCommand):
@@ -17,6 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         districts_demo.seed(self.stdout)
         notifications_demo.seed(self.stdout)
+        responses_demo.seed(self.stdout)
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}; demo only):")
         for username, role, *_ in DEMO_ACCOUNTS:
