@@ -59,6 +59,8 @@ stack: venv
 # Incident commit → deliveries sent through a real relay and Celery worker (own redis-server,
 # its own database BENCH_DATABASE_URL, created if missing); the last line is one JSON object.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_bench_notify
+bench: bench-notify bench-pages
+
 bench-notify: venv
 	scripts/services
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/bench_notify.py $(BENCH_NOTIFY_ARGS)

@@ -22,6 +22,7 @@ DEMO_ACCOUNTS = [
     ("cpd.staff", Role.CPD_STAFF, "Dana", "Reyes", "district"),
     ("cpd.commander", Role.CPD_COMMANDER, "Marcus", "Hill", "district"),
     ("outreach.worker", Role.OUTREACH_WORKER, "Tasha", "Green", "organization"),
+    ("outreach.backup", Role.OUTREACH_WORKER, "Andre", "Cole", "organization"),
     ("outreach.supervisor", Role.OUTREACH_SUPERVISOR, "Luis", "Ortega", "organization"),
     ("other.worker", Role.OUTREACH_WORKER, "Sam", "Lee", "other_organization"),
     ("analyst", Role.ANALYST, "Priya", "Shah", None),
@@ -67,7 +68,8 @@ def _accounts(stdout) -> None:
         Membership.objects.update_or_create(
             user=user, defaults={"role": role, "district": None, "organization": None, **scopes[scope]}
         )
-    for username, tier in [("outreach.worker", OnCall.Tier.PRIMARY), ("outreach.supervisor", OnCall.Tier.SUPERVISOR)]:
+    for username, tier in [("outreach.worker", OnCall.Tier.PRIMARY), ("outreach.backup", OnCall.Tier.BACKUP),
+                           ("outreach.supervisor", OnCall.Tier.SUPERVISOR)]:
         OnCall.objects.get_or_create(organization=organization, user=User.objects.get(username=username), tier=tier)
     OnCall.objects.get_or_create(organization=other, user=User.objects.get(username="other.worker"),
                                  tier=OnCall.Tier.PRIMARY)
