@@ -238,7 +238,9 @@ def publish(redis_url: str, delivery_id: int) -> None:
     """Publish a deliver message straight to the broker, as the relay would."""
     from celery import Celery
 
-    app = Celery("tests", broker=redis_url)
+    # set_as_current=False: a new app would otherwise become current_app, and every shared_task
+    # in this process (the relay in later tests) would publish to this short-lived broker.
+    app = Celery("tests", broker=redis_url, set_as_current=False)
     app.conf.broker_connection_retry_on_startup = True
     app.send_task("notifications.tasks.deliver", args=(delivery_id,), queue=QUEUE)
     app.close()
