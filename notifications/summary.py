@@ -22,8 +22,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from audit.models import Event
-from audit.services import audit_log
+from audit.services import audit_log, audit_log_many
 from districts.access import scope_of
 from districts.models import Organization
 
@@ -230,13 +229,8 @@ def record_summary_view(*, user, notifications) -> int:
     notifications = list(notifications)
     org_codes = dict(Organization.objects.filter(pk__in={n.organization_id for n in notifications})
                      .values_list("pk", "code"))
-    now = timezone.now()
-    events = [
-        Event(actor=user, source="web", action="summary.viewed", object_type="notifications.notification",
-              object_code=str(n.code), data={"organization": str(org_codes[n.organization_id]), "role": scope.role},
-              at=now)
-        for n in notifications
-    ]
-    # bulk_create bypasses Event.save (append-only guard): these are new rows only.
-    Event.objects.bulk_create(events)
+    events = audit_log_many(
+        actor=user, source="web", action="summary.viewed",
+        items=[(n, {"organization": str(org_codes[n.organization_id]), "role": scope.role}) for n in notifications],
+    )
     return len(events)

@@ -35,7 +35,7 @@
         last = html;
       }
       const now = new Date();
-      mark(`Live · ${now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`, "ok");
+      mark(`Live · ${now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "America/Chicago" })}`, "ok");
     } catch (error) {
       mark("Reconnecting…", "error");
     }
