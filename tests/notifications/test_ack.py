@@ -71,6 +71,13 @@ def test_the_link_in_the_text_message_is_the_one_that_works(client, notified):
     assert notified.acknowledged_at is not None
 
 
+def test_the_link_page_speaks_the_phones_language_and_leads_to_the_incident(client, notified):
+    url = reverse("notifications:ack_link", kwargs={"token": ack_token(_sms_delivery(notified))})
+    page = client.get(url, headers={"accept-language": "es"})
+    assert "Confirmar por Public Equity" in page.content.decode()
+    assert reverse("responses:incident", args=[notified.code]).encode() in page.content
+
+
 def test_a_forged_link_is_refused_logged_and_changes_nothing(client, notified):
     token = ack_token(_sms_delivery(notified))
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
