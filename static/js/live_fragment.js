@@ -1,5 +1,6 @@
-// The district board: the same fragment poller as the incident page (see incident_live.js),
-// refreshing today's and this week's incidents without a page reload.
+// Keeps a server-rendered fragment fresh (the incident page, the district board): fetch it every
+// few seconds and swap it in when it changed. Pauses while the tab is hidden; says so when the
+// server cannot be reached.
 (function () {
   "use strict";
   const target = document.querySelector("[data-live-url]");
@@ -40,7 +41,8 @@
       mark("Reconnecting…", "error");
     }
     inFlight = false;
-    schedule();
+    // The CPD home page embeds an empty board and fills it at once.
+  if (target.hasAttribute("data-load-now")) refresh(); else schedule();
   }
 
   function schedule() {
