@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Mapping
 
+import hypothesis
 import schemathesis
 from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
@@ -55,9 +56,10 @@ def _first_line(error: BaseException) -> str:
 
 
 def fuzz(*, callers: Mapping[str, str | None], codes: Mapping[str, list[str]], max_examples: int,
-         seed: int | None = 0) -> dict:
+         seed: int = 0) -> dict:
     """Run the fuzz; return {"operations", "examples", "calls", "failures": [...]} (never raises on a finding).
 
+    `seed` fixes Hypothesis's choices: the same seed and data replay the same run (it is in the report).
     `callers`: name → Authorization header (None for anonymous). `codes`: resource (`incidents`,
     `notifications`, `organizations`, `districts`) → real path values to try besides the generated one.
     """
@@ -65,7 +67,7 @@ def fuzz(*, callers: Mapping[str, str | None], codes: Mapping[str, list[str]], m
     from django.db import close_old_connections
 
     schema, _ = load_schema()
-    report = {"operations": 0, "examples": 0, "calls": 0, "failures": []}
+    report = {"operations": 0, "examples": 0, "calls": 0, "seed": seed, "failures": []}
     seen: set[tuple[str, str, str]] = set()
     # As Django's test client does: the WSGI handler would otherwise close the connection that
     # holds the test's transaction at the end of each request.
@@ -98,7 +100,8 @@ def _fuzz_operation(operation, mode, checks, callers, codes, max_examples, seed,
     names = list(callers)
     real = codes.get(_resource(operation.path), [])
 
-    @settings(max_examples=max_examples, deadline=None, database=None, derandomize=seed is not None,
+    @hypothesis.seed(seed)
+    @settings(max_examples=max_examples, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
               print_blob=False)
     @given(case=operation.as_strategy(generation_mode=mode))
