@@ -1,10 +1,7 @@
 """Reference data (API.md): districts with their beats, community areas and covering
 organisations; organisations; hospitals. Any member may read them; a token needs `reference:read`."""
 
-import contextlib
-
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -18,7 +15,7 @@ from audit.services import audit_log
 from .access import organizations_for_user
 from .api_auth import LoginRateThrottle
 from .api_support import ApiView, StrictSerializer, normalise_district, responses_with_errors
-from .models import Beat, CommunityArea, District, Hospital, IntegrationToken, Organization
+from .models import Beat, District, Hospital, IntegrationToken
 from .selectors import community_areas_in_district, organizations_in_district
 
 REFERENCE = IntegrationToken.Operation.REFERENCE_READ
@@ -93,33 +90,10 @@ class DistrictDetailApi(ApiView):
             ).get(number=normalise_district(number))
         except (ValueError, District.DoesNotExist):
             raise Http404("No such district.") from None
-        area_numbers, organization_ids = _district_extras(district)
-        district.community_areas = CommunityArea.objects.filter(number__in=area_numbers).defer("boundary")
-        district.organizations = Organization.objects.filter(pk__in=organization_ids).order_by("name")
+        # The polygon work behind both is cached per process in `geo`; coverage edits show at once.
+        district.community_areas = community_areas_in_district(district).defer("boundary")
+        district.organizations = organizations_in_district(district)
         return Response(self.OutputSerializer(district).data)
-
-
-EXTRAS_SECONDS = 600
-
-
-def _district_extras(district: District) -> tuple[list[int], list[int]]:
-    """The district's community areas and covering organisations, cached for ten minutes.
-
-    Both come from polygon intersections (about a second per district); coverage edits show
-    within the ten minutes. A cache outage only costs the computation.
-    """
-    key = f"cvi:api:district-extras:{district.number}"
-    try:
-        cached = cache.get(key)
-    except Exception:  # noqa: BLE001 - the cache is an optimisation here
-        cached = None
-    if cached is not None:
-        return cached
-    extras = (list(community_areas_in_district(district).values_list("number", flat=True)),
-              list(organizations_in_district(district).values_list("pk", flat=True)))
-    with contextlib.suppress(Exception):
-        cache.set(key, extras, EXTRAS_SECONDS)
-    return extras
 
 
 class OrganizationListApi(ApiView):

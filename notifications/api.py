@@ -148,7 +148,7 @@ def _incidents_with_details(queryset):
 def _incident_response(request, incident: Incident, *, code: int = status.HTTP_200_OK) -> Response:
     incident = _incidents_with_details(Incident.objects.filter(pk=incident.pk)).select_related(
         "district", "beat", "community_area", "hospital").get()
-    record_summary_view(user=request.user, notifications=incident.notifications.all())
+    record_summary_view(user=request.user, notifications=incident.notifications.all(), source="api")
     return Response(IncidentOutput(incident).data, status=code)
 
 
@@ -221,7 +221,8 @@ class IncidentListApi(ApiView):
         if "until" in filters.validated_data:
             incidents = incidents.filter(occurred_at__lt=filters.validated_data["until"])
         return self.paginate(incidents.order_by("-occurred_at", "-id"), IncidentOutput, shown=lambda page: (
-            record_summary_view(user=request.user, notifications=[n for i in page for n in i.notifications.all()])))
+            record_summary_view(user=request.user, notifications=[n for i in page for n in i.notifications.all()],
+                                source="api")))
 
 
 class IncidentDetailApi(ApiView):

@@ -216,7 +216,7 @@ def summary_fields(notification: Notification) -> dict:
     }
 
 
-def record_summary_view(*, user, notifications) -> int:
+def record_summary_view(*, user, notifications, source: str = "web") -> int:
     """Record that a CPD, analyst or admin page showed these notifications' summaries.
 
     One `summary.viewed` event per notification (the organisation's transparency page lists
@@ -230,7 +230,7 @@ def record_summary_view(*, user, notifications) -> int:
     org_codes = dict(Organization.objects.filter(pk__in={n.organization_id for n in notifications})
                      .values_list("pk", "code"))
     events = audit_log_many(
-        actor=user, source="web", action="summary.viewed",
+        actor=user, source=source, action="summary.viewed",
         items=[(n, {"organization": str(org_codes[n.organization_id]), "role": scope.role}) for n in notifications],
     )
     return len(events)

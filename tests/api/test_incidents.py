@@ -182,6 +182,7 @@ def test_reading_incidents_records_who_viewed_the_organisations_summaries(api_cl
     shown = englewood_incident.notifications.count()
     assert Event.objects.filter(action="summary.viewed", actor=analyst).count() == shown
     assert Event.objects.filter(action="summary.viewed", actor=cpd_user).count() == shown
+    assert set(Event.objects.filter(action="summary.viewed").values_list("source", flat=True)) == {"api"}
 
 
 def test_a_correction_updates_the_incident_and_tells_the_notified_organisations(api_client, cpd_user,
