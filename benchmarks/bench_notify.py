@@ -138,9 +138,9 @@ def main() -> None:
         rss = {"relay_kb": peak_rss_kb(relay.pid), "worker_kb": peak_rss_kb(worker.pid),
                "bench_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     finally:
+        # One at a time, in this order: a worker shutting down still acks its messages on Redis.
         for proc in (relay, worker, redis_server):
             proc.terminate()
-        for proc in (relay, worker, redis_server):
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
