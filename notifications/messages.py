@@ -5,9 +5,14 @@ The trust boundary: every body carries the district, block, time, victim count a
 (the one-tap acknowledgement and the full incident behind login). Never names, never the
 CPD note, never anything from an organisation's own record. Webhook `data` carries the same
 facts plus codes.
+
+A follow-up reminder is the one message with no notification: it goes to one worker's own
+channels and says only that a follow-up is due, when, and where the list is (behind login).
+Never the task text (it may hold names), nothing from the response log.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -24,6 +29,7 @@ INCIDENT_NOTIFIED = "incident.notified"
 INCIDENT_UPDATED = "incident.updated"
 NOTIFICATION_ESCALATED = "notification.escalated"
 NOTIFICATION_DRILL = "notification.drill"
+FOLLOWUP_REMINDER = "followup.reminder"
 
 ESCALATION_ROLES = {1: "the on-call backup", 2: "a supervisor", 3: "the CSCC duty desk"}
 
@@ -35,8 +41,9 @@ class Message:
     text: str
     html: str
     short: str  # SMS and push body
-    ack_url: str
+    ack_url: str  # the one-tap acknowledgement ("" when there is nothing to acknowledge)
     data: dict = field(default_factory=dict)  # the webhook's "data"
+    url: str = ""  # where tapping the message leads (a push notification's click)
 
 
 def _portal_url(notification: Notification) -> str:
@@ -98,6 +105,7 @@ def _render(kind: str, delivery: Delivery, headline: str, **extra) -> Message:
         short=" ".join(render_to_string("notifications/messages/sms.txt", context).split()),
         ack_url=context["ack_url"],
         data=_data(delivery, context),
+        url=context["ack_url"],
     )
 
 
@@ -121,34 +129,66 @@ def notification_drill(delivery: Delivery) -> Message:
     return _render(NOTIFICATION_DRILL, delivery, "Drill: please acknowledge")
 
 
+def followup_reminder(delivery: Delivery) -> Message:
+    """A follow-up of this worker's is due. Built from the delivery's payload (codes and the due
+    date) only: the follow-up's task text is never read here, so it cannot leak into a text."""
+    try:
+        due_on = date.fromisoformat(delivery.payload.get("due_on", ""))
+    except (TypeError, ValueError):
+        raise TransportError("the follow-up reminder has no due date", permanent=True) from None
+    try:
+        # By name only (no import): the follow-up pages live in `responses`, above this app.
+        path = reverse("responses:followups")
+    except NoReverseMatch:
+        path = "/"
+    context = {"headline": "A follow-up is due", "due_on": due_on, "followups_url": settings.SITE_URL + path}
+    base = "notifications/messages/followup_reminder"
+    return Message(
+        kind=FOLLOWUP_REMINDER,
+        subject=" ".join(render_to_string(f"{base}-subject.txt", context).split()),
+        text=render_to_string(f"{base}.txt", context),
+        html=render_to_string(f"{base}.html", context),
+        short=" ".join(render_to_string(f"{base}-sms.txt", context).split()),
+        ack_url="",
+        data={"followup": delivery.payload.get("followup"), "due_on": due_on.isoformat()},
+        url=context["followups_url"],
+    )
+
+
 BUILDERS = {
     INCIDENT_NOTIFIED: incident_notified,
     INCIDENT_UPDATED: incident_updated,
     NOTIFICATION_ESCALATED: notification_escalated,
     NOTIFICATION_DRILL: notification_drill,
+    FOLLOWUP_REMINDER: followup_reminder,
 }
+
+# Kinds whose message is about no notification (every other kind needs one).
+WITHOUT_NOTIFICATION = {FOLLOWUP_REMINDER}
 
 PURPOSE_MESSAGES = {
     Delivery.Purpose.NOTIFY: INCIDENT_NOTIFIED,
     Delivery.Purpose.UPDATE: INCIDENT_UPDATED,
     Delivery.Purpose.ESCALATION: NOTIFICATION_ESCALATED,
     Delivery.Purpose.DRILL: NOTIFICATION_DRILL,
-    Delivery.Purpose.REMINDER: INCIDENT_NOTIFIED,
+    Delivery.Purpose.REMINDER: FOLLOWUP_REMINDER,
 }
 
 
 def webhook_body(delivery: Delivery) -> tuple[str, dict]:
-    """The webhook's type and data, without rendering any template (a receiver parses, not reads)."""
+    """The webhook's type and data, without rendering any template (a receiver parses, not reads).
+    Only a notification goes to an organisation's webhook: a reminder is personal."""
     kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
-    if kind not in BUILDERS or delivery.notification_id is None:
+    if kind not in BUILDERS or kind in WITHOUT_NOTIFICATION or delivery.notification_id is None:
         raise TransportError(f"no {kind} message to send on this channel", permanent=True)
     return kind, _data(delivery, {"ack_url": ack_url(delivery)})
 
 
 def message_for(delivery: Delivery) -> Message:
     """The message a delivery carries, chosen by the kind stored in its payload. A kind with no
-    builder here (or a delivery with no notification) cannot be sent: a permanent TransportError."""
+    builder here (or an incident message on a delivery with no notification) cannot be sent: a
+    permanent TransportError."""
     kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
-    if kind not in BUILDERS or delivery.notification_id is None:
+    if kind not in BUILDERS or (kind not in WITHOUT_NOTIFICATION and delivery.notification_id is None):
         raise TransportError(f"no {kind} message to send on this channel", permanent=True)
     return BUILDERS[kind](delivery)

@@ -17,6 +17,10 @@ organisation's fallback channel when another delivery died.
 `delivery_attempt` is what the Celery task runs: claim, send, record. The relay (relay.py)
 decides when a row is handed over; this module decides what a send means for the row, the
 notification, the incident's clocks and its timeline.
+
+A follow-up reminder (purpose reminder) is a delivery with no notification, on one worker's own
+channels: its send, failure or death is recorded on the row (and a death in the audit log and
+the ops alert) and touches no notification, no clock, no timeline and no fallback channel.
 """
 
 import logging
@@ -51,7 +55,7 @@ MESSAGE_BY_PURPOSE = {
     Delivery.Purpose.UPDATE: "incident.updated",
     Delivery.Purpose.ESCALATION: "notification.escalated",
     Delivery.Purpose.DRILL: "notification.drill",
-    Delivery.Purpose.REMINDER: "incident.notified",
+    Delivery.Purpose.REMINDER: "followup.reminder",
 }
 
 
@@ -173,9 +177,11 @@ def deliveries_create(*, notification: Notification, purpose: str) -> list[Deliv
 
 
 def fallback_delivery_create(*, delivery: Delivery) -> Delivery | None:
-    """Queue the organisation's fallback channel for a delivery that died (not for a fallback
-    or a drill: a drill exists to find dead channels). None when there is no other channel."""
-    if delivery.notification_id is None or delivery.purpose in (Delivery.Purpose.FALLBACK, Delivery.Purpose.DRILL):
+    """Queue the organisation's fallback channel for a delivery that died (not for a fallback,
+    a drill, which exists to find dead channels, or a reminder, which is personal and about no
+    notification). None when there is no other channel."""
+    if delivery.notification_id is None or delivery.purpose in (
+            Delivery.Purpose.FALLBACK, Delivery.Purpose.DRILL, Delivery.Purpose.REMINDER):
         return None
     channel = (Channel.objects.filter(organization_id=delivery.notification.organization_id, is_fallback=True,
                                       active=True).exclude(pk=delivery.channel_id).order_by("id").first())
@@ -265,7 +271,7 @@ def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: boo
     """Mark a delivery sent (and delivered when the transport's answer confirms receipt), after
     starting the notification's and the incident's clocks if this is their first send (idempotent,
     so a crash in between leaves the clocks no later than the send). claimed_at stays: when the
-    successful attempt started."""
+    successful attempt started. A delivery with no notification (a reminder) updates its row only."""
     now = timezone.now()
     notification = delivery.notification
     # Skipped when the notification (as loaded) already has these clocks: later sends write nothing.

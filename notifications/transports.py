@@ -80,7 +80,7 @@ class WebPush(Transport):
         if not keys:
             raise TransportError("the push subscription has no keys", permanent=True)
         message = message_for(delivery)
-        body = json.dumps({"title": message.subject, "body": message.short, "url": message.ack_url})
+        body = json.dumps({"title": message.subject, "body": message.short, "url": message.url})
         try:
             response = webpush(
                 subscription_info={"endpoint": delivery.target, "keys": keys}, data=body,

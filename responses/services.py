@@ -20,6 +20,7 @@ from audit.services import audit_log
 from districts.access import scope_of
 from districts.models import Channel, Membership, OnCall, Organization
 from notifications.models import Delivery, Notification
+from notifications.outbox import outbox_wake
 from notifications.summary import FUTURE_GRACE, notification_response_record
 
 from .models import NOTES_MAX, EngagedRole, FollowUp, Referral, ResponseLog, ResponseType, RetaliationRisk
@@ -236,38 +237,54 @@ def followup_complete(*, followup: FollowUp, actor, source: str) -> FollowUp:
     return followup
 
 
+# A worker's own channels a follow-up reminder goes out on (besides the in-app row).
+REMINDER_KINDS = (Channel.Kind.SMS, Channel.Kind.EMAIL, Channel.Kind.PUSH)
+
+
 def followup_reminders_send(*, today: date | None = None) -> int:
     """Remind each worker once of every open follow-up due today or earlier. Returns how many.
 
     Claims each row by setting `reminded_at` with a conditional update, so two sweeps (or a
     task run twice) remind once. The reminder is an in-app Delivery to the worker, written as
-    sent: like every in-app delivery the row is the feed entry, so there is nothing for the
-    outbox to send (and the follow-up pages show what is due). Its payload carries codes, never
-    the task text; it names no notification, so it stays out of the incident's delivery record,
-    clocks and timeline, which CPD reads.
-
-    SMS, email and push reminders wait for a follow-up message in `notifications.messages`;
-    then they become queued rows on the worker's channels, handed to the outbox like the rest.
+    sent (like every in-app delivery the row is the feed entry), plus one queued Delivery per
+    active personal SMS, email and push channel of the worker, which the outbox relay hands to
+    the `deliver` task after commit like any other (message "followup.reminder" in
+    `notifications.messages`). Payloads carry codes and the due date, never the task text; the
+    rows name no notification, so they stay out of the incident's delivery record, clocks and
+    timeline, which CPD reads, and a dead one falls back to no organisation channel.
     """
     today = today or today_local()
-    reminded = 0
+    reminded = queued = 0
     due = FollowUp.objects.filter(done_at__isnull=True, reminded_at__isnull=True, due_on__lte=today)
     for followup in due.select_related("assigned_to").iterator():
         with transaction.atomic():
             now = timezone.now()
             if not FollowUp.objects.filter(pk=followup.pk, reminded_at__isnull=True).update(reminded_at=now):
                 continue
-            channel = Channel.objects.filter(user=followup.assigned_to, organization_id=followup.organization_id,
-                                             kind=Channel.Kind.IN_APP, active=True).first()
-            Delivery.objects.create(
-                channel=channel, recipient=followup.assigned_to, kind=Channel.Kind.IN_APP,
-                target=channel.target if channel else "", purpose=Delivery.Purpose.REMINDER,
-                status=Delivery.Status.SENT, sent_at=now, attempts=1,
-                payload={"message": "followup.reminder", "followup": str(followup.code),
-                         "due_on": followup.due_on.isoformat()},
-            )
-            audit_log(actor=None, source="system", action="followup.reminded", obj=followup)
+            payload = {"message": "followup.reminder", "followup": str(followup.code),
+                       "due_on": followup.due_on.isoformat()}
+            worker = followup.assigned_to
+            channels = list(Channel.objects.filter(user=worker, organization_id=followup.organization_id,
+                                                   active=True).order_by("id"))
+            in_app = next((c for c in channels if c.kind == Channel.Kind.IN_APP), None)
+            rows = [Delivery(channel=in_app, recipient=worker, kind=Channel.Kind.IN_APP,
+                             target=in_app.target if in_app else "", purpose=Delivery.Purpose.REMINDER,
+                             status=Delivery.Status.SENT, sent_at=now, attempts=1, payload=payload)]
+            seen = set()
+            for channel in channels:
+                key = (channel.kind, channel.target.strip().lower())
+                if channel.kind not in REMINDER_KINDS or key in seen:
+                    continue
+                seen.add(key)
+                rows.append(Delivery(channel=channel, recipient=worker, kind=channel.kind, target=channel.target,
+                                     purpose=Delivery.Purpose.REMINDER, payload=payload, next_attempt_at=now))
+            Delivery.objects.bulk_create(rows)
+            queued += len(rows) - 1
+            audit_log(actor=None, source="system", action="followup.reminded", obj=followup,
+                      data={"channels": sorted({row.kind for row in rows})})
         reminded += 1
+    if queued:
+        transaction.on_commit(outbox_wake)
     return reminded
 
 

@@ -84,8 +84,8 @@ def test_a_delivery_with_no_message_to_send_dies_instead_of_retrying_forever(wor
     from notifications.outbox import delivery_attempt
 
     orphan = Delivery.objects.create(kind=Channel.Kind.SMS, target="+13125550101", recipient=worker,
-                                     purpose=Delivery.Purpose.REMINDER, payload={"message": "followup.reminder"},
+                                     purpose=Delivery.Purpose.NOTIFY, payload={"message": "incident.notified"},
                                      next_attempt_at=timezone.now())
     assert delivery_attempt(delivery_id=orphan.pk) == "dead"
     orphan.refresh_from_db()
-    assert orphan.attempts == 1 and "no followup.reminder message" in orphan.last_error
+    assert orphan.attempts == 1 and "no incident.notified message" in orphan.last_error
