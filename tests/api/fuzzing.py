@@ -130,7 +130,7 @@ def _call(case, operation, mode, checks, caller, authorization, path_parameters,
     headers = {"Authorization": authorization} if authorization else {}
     report["calls"] += 1
     # Each call in its own savepoint, as each request is its own transaction in production.
-    savepoint = transaction.savepoint()
+    savepoint = transaction.savepoint_create()
     try:
         case.call_and_validate(headers=headers, checks=checks)
     except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - every finding is recorded, none stops the run
