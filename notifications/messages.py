@@ -9,6 +9,10 @@ facts plus codes.
 A follow-up reminder is the one message with no notification: it goes to one worker's own
 channels and says only that a follow-up is due, when, and where the list is (behind login).
 Never the task text (it may hold names), nothing from the response log.
+
+Language: a message to one person is written in that person's Membership.language (Spanish or
+English); a shared channel (an organisation's dispatch list) gets English. Times are Chicago
+time in every language. Webhook `data` is language-neutral.
 """
 
 from dataclasses import dataclass, field
@@ -18,6 +22,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override, pgettext
 
 from .acknowledgements import ack_url
 from .exceptions import TransportError
@@ -31,7 +37,8 @@ NOTIFICATION_ESCALATED = "notification.escalated"
 NOTIFICATION_DRILL = "notification.drill"
 FOLLOWUP_REMINDER = "followup.reminder"
 
-ESCALATION_ROLES = {1: "the on-call backup", 2: "a supervisor", 3: "the CSCC duty desk"}
+ESCALATION_ROLES = {1: gettext_lazy("the on-call backup"), 2: gettext_lazy("a supervisor"),
+                    3: gettext_lazy("the CSCC duty desk")}
 
 
 @dataclass(frozen=True)
@@ -71,9 +78,11 @@ def _context(delivery: Delivery, headline: str) -> dict:
     }
     if incident is not None:
         context.update(
-            district=incident.district.label,
+            district=_("District %(number)s (%(name)s)") % {"number": int(incident.district.number),
+                                                             "name": incident.district.name},
             district_number=int(incident.district.number),
             occurred_local=incident.occurred_at.astimezone(CHICAGO),
+            occurred_format=pgettext("date and time in a message", "D N j, g:i A"),
         )
     return context
 
@@ -110,23 +119,23 @@ def _render(kind: str, delivery: Delivery, headline: str, **extra) -> Message:
 
 
 def incident_notified(delivery: Delivery) -> Message:
-    return _render(INCIDENT_NOTIFIED, delivery, "Shooting reported in your area")
+    return _render(INCIDENT_NOTIFIED, delivery, _("Shooting reported in your area"))
 
 
 def incident_updated(delivery: Delivery) -> Message:
-    return _render(INCIDENT_UPDATED, delivery, "Correction to a shooting notification")
+    return _render(INCIDENT_UPDATED, delivery, _("Correction to a shooting notification"))
 
 
 def notification_escalated(delivery: Delivery) -> Message:
     level = int(delivery.payload.get("level", 1))
     created = delivery.notification.created_at
     minutes = max(0, int((delivery.created_at - created).total_seconds() // 60)) if delivery.created_at else 0
-    return _render(NOTIFICATION_ESCALATED, delivery, "Shooting notification not yet acknowledged",
-                   escalation_role=ESCALATION_ROLES.get(level, "a supervisor"), minutes_waiting=minutes)
+    return _render(NOTIFICATION_ESCALATED, delivery, _("Shooting notification not yet acknowledged"),
+                   escalation_role=ESCALATION_ROLES.get(level, ESCALATION_ROLES[2]), minutes_waiting=minutes)
 
 
 def notification_drill(delivery: Delivery) -> Message:
-    return _render(NOTIFICATION_DRILL, delivery, "Drill: please acknowledge")
+    return _render(NOTIFICATION_DRILL, delivery, _("Drill: please acknowledge"))
 
 
 def followup_reminder(delivery: Delivery) -> Message:
@@ -141,7 +150,9 @@ def followup_reminder(delivery: Delivery) -> Message:
         path = reverse("responses:followups")
     except NoReverseMatch:
         path = "/"
-    context = {"headline": "A follow-up is due", "due_on": due_on, "followups_url": settings.SITE_URL + path}
+    context = {"headline": _("A follow-up is due"), "due_on": due_on, "followups_url": settings.SITE_URL + path,
+               "short_date_format": pgettext("short date in a message", "D, M j"),
+               "long_date_format": pgettext("long date in a message", "l, F j, Y")}
     base = "notifications/messages/followup_reminder"
     return Message(
         kind=FOLLOWUP_REMINDER,
@@ -184,11 +195,22 @@ def webhook_body(delivery: Delivery) -> tuple[str, dict]:
     return kind, _data(delivery, {"ack_url": ack_url(delivery)})
 
 
+def message_language(delivery: Delivery) -> str:
+    """The language a delivery is written in: its recipient's own (Membership.language) when it
+    goes to one person, English when it goes to a shared channel (an organisation's list)."""
+    recipient = delivery.recipient
+    membership = getattr(recipient, "membership", None) if recipient is not None else None
+    language = membership.language if membership is not None else ""
+    return language if language in dict(settings.LANGUAGES) else "en"
+
+
 def message_for(delivery: Delivery) -> Message:
-    """The message a delivery carries, chosen by the kind stored in its payload. A kind with no
-    builder here (or an incident message on a delivery with no notification) cannot be sent: a
-    permanent TransportError."""
+    """The message a delivery carries, chosen by the kind stored in its payload and written in
+    the recipient's language (times stay in Chicago time). A kind with no builder here (or an
+    incident message on a delivery with no notification) cannot be sent: a permanent
+    TransportError."""
     kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
     if kind not in BUILDERS or (kind not in WITHOUT_NOTIFICATION and delivery.notification_id is None):
         raise TransportError(f"no {kind} message to send on this channel", permanent=True)
-    return BUILDERS[kind](delivery)
+    with override(message_language(delivery)):
+        return BUILDERS[kind](delivery)
