@@ -238,7 +238,8 @@ def delivery_attempt(*, delivery_id: int) -> str:
     if claimed != 1:
         return "skipped"
     delivery = Delivery.objects.select_related(
-        "notification__organization", "notification__incident__district", "channel", "recipient").get(pk=delivery_id)
+        "notification__organization", "notification__incident__district", "channel", "recipient__membership",
+    ).get(pk=delivery_id)
     transport = TRANSPORTS[delivery.kind]()
     try:
         provider_id = transport.notify(delivery)
