@@ -11,7 +11,7 @@ STACK_PORT ?= 8000
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: help demo test venv lint stack serve bench bench-notify bench-pages fuzz clean
+.PHONY: help demo test venv lint stack bench bench-notify bench-pages fuzz clean
 
 help:
 	@echo "make demo   install, migrate, seed real Chicago data, serve on http://127.0.0.1:8000"
