@@ -337,26 +337,34 @@ def delivery_confirm(*, delivery: Delivery, at: datetime | None = None) -> None:
 
 def delivery_failure_record(*, delivery: Delivery, error: TransportError) -> str:
     """Schedule a retry with backoff, or, after the last attempt or a permanent error, mark the
-    delivery dead, queue the fallback channel and raise the ops alert. Returns "failed" or "dead"."""
+    delivery dead, queue the fallback channel and raise the ops alert. Returns "failed", "dead", or
+    "skipped" when the row is no longer this run's (see `delivery_dead_record`)."""
     now = timezone.now()
     attempts = Delivery.objects.values_list("attempts", flat=True).get(pk=delivery.pk)
     if not error.permanent and attempts < delivery.max_attempts:
         with transaction.atomic():
-            Delivery.objects.filter(pk=delivery.pk).update(
-                status=Delivery.Status.FAILED, next_attempt_at=now + retry_delay(attempts),
-                last_error=error.message[:500], claimed_at=None)
+            if not Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+                    status=Delivery.Status.FAILED, next_attempt_at=now + retry_delay(attempts),
+                    last_error=error.message[:500], claimed_at=None):
+                return "skipped"
             timeline_add(notification=delivery.notification, delivery=delivery, kind="delivery.failed", at=now,
                          text=f"{_label(delivery)} failed (attempt {attempts}), will retry")
         return "failed"
-    delivery_dead_record(delivery=delivery, error=error.message, attempts=attempts)
-    return "dead"
+    return "dead" if delivery_dead_record(delivery=delivery, error=error.message, attempts=attempts) else "skipped"
 
 
-def delivery_dead_record(*, delivery: Delivery, error: str, attempts: int) -> None:
+def delivery_dead_record(*, delivery: Delivery, error: str, attempts: int) -> bool:
+    """Mark a delivery that is still `sending` dead, queue its fallback and raise the ops alert.
+
+    Conditional, like the sent path: a run that outlived the sending timeout finds its row
+    already given back and sent by another worker, and must not turn that success into a
+    failure (nor page a fallback for a delivered message). Returns False when nothing changed.
+    """
     now = timezone.now()
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, last_error=error[:500],
-                                                       claimed_at=None)
+        if not Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+                status=Delivery.Status.DEAD, last_error=error[:500], claimed_at=None):
+            return False
         if delivery.purpose == Delivery.Purpose.DRILL and delivery.channel_id:
             Channel.objects.filter(pk=delivery.channel_id).update(last_drill_at=now, last_drill_ok=False)
         fallback = fallback_delivery_create(delivery=delivery)
@@ -370,6 +378,7 @@ def delivery_dead_record(*, delivery: Delivery, error: str, attempts: int) -> No
         if fallback:
             transaction.on_commit(outbox_wake)
     _ops_alert(delivery, error, attempts, fallback)
+    return True
 
 
 def _ops_alert(delivery: Delivery, error: str, attempts: int, fallback: Delivery | None) -> None:

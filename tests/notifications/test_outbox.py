@@ -10,8 +10,9 @@ from django.core import mail
 
 from districts.models import Channel, OnCall, Role
 from notifications import sms
+from notifications.exceptions import TransportError
 from notifications.models import Delivery, Incident, TimelineEntry
-from notifications.outbox import delivery_attempt, on_call_users, retry_delay
+from notifications.outbox import delivery_attempt, delivery_failure_record, on_call_users, retry_delay
 from tests.conftest import COVERING_ORG, make_member
 from tests.workers import incident_notify
 
@@ -146,6 +147,24 @@ def test_running_the_same_delivery_twice_sends_it_once(englewood, covering_org, 
     assert len(sms.outbox) == 1
     sms_delivery.refresh_from_db()
     assert sms_delivery.attempts == 1
+
+
+@pytest.mark.parametrize("permanent", [False, True])
+def test_a_late_failure_from_an_outlived_run_does_not_undo_another_runs_send(englewood, covering_org, roster,
+                                                                             permanent):
+    """Run A outlives the sending timeout; the relay gives the row back and run B sends it.
+    A's failure, arriving last, must leave B's success alone and page no fallback."""
+    notification = incident_notify(district=englewood, organization=covering_org)
+    delivery = notification.deliveries.get(kind=Channel.Kind.SMS)
+    assert delivery_attempt(delivery_id=delivery.pk) == "sent"  # run B
+    before = Delivery.objects.count()
+
+    outcome = delivery_failure_record(delivery=delivery, error=TransportError("read timed out", permanent=permanent))
+
+    delivery.refresh_from_db()
+    assert (outcome, delivery.status, delivery.last_error) == ("skipped", Delivery.Status.SENT, "")
+    assert Delivery.objects.count() == before  # no fallback queued
+    assert not mail.outbox  # no ops alert
 
 
 def test_a_delivery_not_yet_due_is_not_sent_early(englewood, covering_org, roster):
