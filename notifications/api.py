@@ -458,7 +458,12 @@ class WebhookTestApi(ApiView):
 
 
 class DeliveryListApi(ApiView):
-    """The organisation's latest webhook deliveries and their status, newest first."""
+    """The organisation's latest webhook deliveries and their status, newest first.
+
+    Every member sees the organisation's shared channels (webhook by default); only the
+    supervisor may list a kind that goes to people (SMS, email, push, in-app), since those
+    targets are colleagues' phone numbers and addresses.
+    """
 
     roles = frozenset(OUTREACH_ROLES)
     operation = Op.NOTIFICATIONS_READ
@@ -478,7 +483,8 @@ class DeliveryListApi(ApiView):
         organization = _organization_for_supervisor(request, code)
         filters = DeliveryListApi.FilterSerializer(data=query_filters(request))
         filters.is_valid(raise_exception=True)
-        deliveries = (Delivery.objects.filter(notification__organization=organization,
-                                              kind=filters.validated_data["kind"])
-                      .select_related("notification").order_by("-created_at", "-id"))
-        return self.paginate(deliveries, DeliveryOutput)
+        deliveries = Delivery.objects.filter(notification__organization=organization,
+                                             kind=filters.validated_data["kind"])
+        if not scope_of(request.user).is_supervisor:
+            deliveries = deliveries.filter(channel__user__isnull=True, recipient__isnull=True)
+        return self.paginate(deliveries.select_related("notification").order_by("-created_at", "-id"), DeliveryOutput)

@@ -2,9 +2,10 @@
 
 import pytest
 
-from districts.models import Channel, District
+from districts.models import Channel, District, OnCall
 from notifications.models import Delivery, Notification
 from tests.api.conftest import token_client
+from tests.workers import incident_notify
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +81,20 @@ def test_a_worker_sees_deliveries_but_may_not_send_a_test_event(api_client, work
     assert client.post(f"/api/v1/organizations/{covering_org.code}/webhook-test/").status_code == 403
     assert client.get(f"/api/v1/organizations/{covering_org.code}/deliveries/").status_code == 200
     assert not Notification.objects.filter(kind=Notification.Kind.DRILL).exists()
+
+
+def test_only_the_supervisor_sees_deliveries_to_colleagues_phones(api_client, worker, supervisor, covering_org,
+                                                                  englewood):
+    Channel.objects.create(organization=covering_org, user=worker, kind=Channel.Kind.SMS, target="+13125550177")
+    OnCall.objects.create(organization=covering_org, user=worker, tier=OnCall.Tier.PRIMARY)
+    incident_notify(district=englewood, organization=covering_org)
+    url = f"/api/v1/organizations/{covering_org.code}/deliveries/?kind=sms"
+
+    as_worker = api_client(worker).get(url).json()
+    as_supervisor = api_client(supervisor).get(url).json()
+
+    assert as_worker["count"] == 0
+    assert [row["target"] for row in as_supervisor["results"]] == ["+13125550177"]
 
 
 def test_another_organisations_webhooks_are_a_404(api_client, supervisor, other_org):
