@@ -14,8 +14,8 @@ from audit.services import audit_log
 
 from .access import organizations_for_user
 from .api_auth import LoginRateThrottle
-from .api_support import ApiView, StrictSerializer, normalise_district, responses_with_errors
-from .models import Beat, District, Hospital, IntegrationToken
+from .api_support import ApiView, StrictSerializer, responses_with_errors
+from .models import Beat, District, Hospital, IntegrationToken, normalise_district
 from .selectors import community_areas_in_district, organizations_in_district
 
 REFERENCE = IntegrationToken.Operation.REFERENCE_READ

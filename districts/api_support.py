@@ -31,7 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from audit.services import audit_log
 
 from .api_auth import ApiRateThrottle, RoleAndOperation
-from .models import District, IntegrationToken
+from .models import District, IntegrationToken, normalise_district
 
 logger = logging.getLogger(__name__)
 
@@ -267,21 +267,6 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
-
-
-def normalise_district(value) -> str:
-    """`7`, `"7"`, `"07"`, `"007"` → `"007"`; anything else raises ValueError."""
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        raise ValueError
-    if not text.isascii() or not text.isdigit() or not 1 <= len(text) <= 3:
-        raise ValueError
-    return text.zfill(3)
 
 
 @extend_schema_field({"oneOf": [{"type": "string", "pattern": "^[0-9]{1,3}$"}, {"type": "integer"}],

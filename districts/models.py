@@ -14,6 +14,21 @@ district_number = RegexValidator(r"^\d{3}$", "A district is three digits, e.g. 0
 beat_number = RegexValidator(r"^\d{4}$", "A beat is four digits, e.g. 0714.")
 
 
+def normalise_district(value) -> str:
+    """`7`, `"7"`, `"07"`, `"007"` → `"007"`; anything else raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError
+    if not text.isascii() or not text.isdigit() or not 1 <= len(text) <= 3:
+        raise ValueError
+    return text.zfill(3)
+
+
 class District(models.Model):
     """A CPD police district. `boundary` is a GeoJSON geometry in WGS84."""
 

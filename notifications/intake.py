@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from districts.access import scope_of
 from districts.geo import locate
-from districts.models import Beat, CommunityArea, District, Hospital
+from districts.models import Beat, CommunityArea, District, Hospital, normalise_district
 
 from .models import Incident, Victim
 
@@ -151,13 +151,14 @@ def _parse_district(value, ref: Reference, errors: Errors) -> District | None:
         return None
     if isinstance(value, District):
         return value
-    text = str(value).strip()
-    if not re.fullmatch(r"\d{1,3}", text):
-        errors.add("district", f"“{text}” is not a district number. Use e.g. 007 or 7.")
+    try:
+        number = normalise_district(value)
+    except ValueError:
+        errors.add("district", f"“{str(value).strip()}” is not a district number. Use e.g. 007 or 7.")
         return None
-    district = ref.district(f"{int(text):03d}")
+    district = ref.district(number)
     if district is None:
-        errors.add("district", f"There is no District {int(text)}.")
+        errors.add("district", f"There is no District {int(number)}.")
     return district
 
 
