@@ -1,12 +1,12 @@
 """Domain exceptions of the notifications app. Bad input is a django ValidationError with a
 {field: [messages]} dict; these are the other outcomes a view or API must turn into a status."""
 
+from core.exceptions import Conflict, DomainError
 
-class Conflict(Exception):
-    """The request contradicts what is stored (a duplicate RD number with different content). 409."""
+__all__ = ["Conflict", "InvalidAcknowledgement", "TransportError"]
 
 
-class InvalidAcknowledgement(Exception):
+class InvalidAcknowledgement(DomainError):
     """A forged, expired or malformed acknowledgement link. Nothing changed."""
 
 
