@@ -151,7 +151,10 @@ class Notification(models.Model):
     responded = models.BooleanField(default=False)
     response_category = models.CharField(max_length=12, choices=ResponseCategory.choices, blank=True)
     # --- escalation timer: the next step is due at this time unless acknowledged --------
-    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(default=0)  # steps taken, paged or not
+    # The highest step at which somebody was actually paged (0: nobody). A step whose roster
+    # tier is empty is still taken, on schedule, but pages nobody: pages say so, not "escalated".
+    escalation_paged_level = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
