@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import (
     Beat,
@@ -13,6 +13,7 @@ from .models import (
     OnCall,
     Organization,
 )
+from .services import integration_token_create, integration_token_revoke
 
 
 @admin.register(District)
@@ -132,10 +133,6 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
         return self.readonly_fields + (["organization", "district", "operations"] if obj else [])
 
     def save_model(self, request, obj, form, change):
-        from django.contrib import messages
-
-        from .api_auth import integration_token_create
-
         if change:
             obj.save(update_fields=["name", "expires_at"])
             return
@@ -148,7 +145,5 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
-        from .api_auth import integration_token_revoke
-
         for token in queryset:
             integration_token_revoke(token=token, actor=request.user)

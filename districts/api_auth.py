@@ -1,21 +1,18 @@
 """Who is calling the API and how often: integration tokens, role and operation checks, rate limits.
 
-Integration tokens (`IntegrationToken`) are created by administrators, shown once and stored
-as a SHA-256 digest. Each acts as its own service account (the actor in the audit trail). The
-account has no Membership, so it is never a member who receives in-app notices or shows on a
-team page; instead authentication gives it the scope of CPD staff of the token's district or
-of a worker of the token's organisation, so the ordinary access helpers scope its querysets,
-and `operations` narrows what it may call.
+Integration tokens (`IntegrationToken`) are created by administrators
+(`services.integration_token_create`), shown once and stored as a SHA-256 digest. Each acts as
+its own service account (the actor in the audit trail). The account has no Membership, so it is
+never a member who receives in-app notices or shows on a team page; instead authentication
+gives it the scope of CPD staff of the token's district or of a worker of the token's
+organisation, so the ordinary access helpers scope its querysets, and `operations` narrows
+what it may call.
 """
 
-import hashlib
 import logging
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -23,66 +20,14 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
-from audit.services import audit_log
-
 from .access import Scope, scope_of
-from .models import District, IntegrationToken, Organization, Role
+from .models import IntegrationToken, Role
+from .services import TOKEN_PREFIX, token_digest
 
 logger = logging.getLogger(__name__)
 
-TOKEN_PREFIX = "cvi_"  # noqa: S105 - a public marker, not a secret
 # Writing last_used_at on every request would turn each read into a write; a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-@transaction.atomic
-def integration_token_create(
-    *,
-    actor,
-    name: str,
-    operations: list[str],
-    organization: Organization | None = None,
-    district: District | None = None,
-    expires_at=None,
-) -> tuple[IntegrationToken, str]:
-    """Create a token and its service account; return the token and the raw key (shown once).
-
-    Exactly one of `organization` and `district` must be given.
-    """
-    from django.core.exceptions import ValidationError
-
-    if (organization is None) == (district is None):
-        raise ValidationError({"organization": ["Scope the token to exactly one organisation or one district."]})
-    unknown = sorted(set(operations) - set(IntegrationToken.Operation.values))
-    if unknown or not operations:
-        raise ValidationError({"operations": [f"Choose operations from the list (unknown: {', '.join(unknown)})."
-                                              if unknown else "Choose at least one operation."]})
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    prefix = raw[: len(TOKEN_PREFIX) + 6]
-    user = get_user_model().objects.create_user(username=f"integration-{prefix}-{secrets.token_hex(3)}")
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    token = IntegrationToken.objects.create(
-        name=name, key_prefix=prefix, key_hash=token_digest(raw), user=user, organization=organization,
-        district=district, operations=sorted(set(operations)), created_by=actor, expires_at=expires_at,
-    )
-    audit_log(actor=actor, source="web", action="integration_token.created", obj=token,
-              data={"operations": token.operations, "scope": token.scope_label})
-    return token, raw
-
-
-def integration_token_revoke(*, token: IntegrationToken, actor) -> IntegrationToken:
-    """Revoke the token (idempotent); its service account can no longer sign in either."""
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        get_user_model().objects.filter(pk=token.user_id).update(is_active=False)
-        audit_log(actor=actor, source="web", action="integration_token.revoked", obj=token)
-    return token
 
 
 def token_scope(token: IntegrationToken) -> Scope:

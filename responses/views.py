@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from districts.access import membership_of, scope_of
+from districts.services import member_language_set, push_subscription_save
 from notifications.access import get_notification_for_user
 from notifications.models import Notification
 from notifications.summary import notification_status_correct, notification_status_set
@@ -33,7 +34,7 @@ from . import labels, selectors
 from .forms import AssignForm, CorrectionForm, LanguageForm, ResponseForm, StatusForm
 from .models import FollowUp
 from .playbooks import playbooks_for
-from .services import followup_complete, member_language_set, push_subscription_save, response_log
+from .services import followup_complete, response_log
 
 SOURCE = "web"
 

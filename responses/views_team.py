@@ -9,19 +9,19 @@ from django.views.decorators.http import require_POST
 
 from districts.access import scope_of
 from districts.models import Channel, OnCall, Organization
-from notifications.summary import summary_fields
-
-from . import labels, selectors
-from .forms import AssignForm, ChannelForm, ConsentForm, OnCallForm, PolicyForm
-from .services import (
+from districts.services import (
     channel_add,
     channel_fallback_set,
-    notification_assign,
     oncall_add,
     oncall_remove,
     organization_consent_set,
     organization_policy_set,
 )
+from notifications.summary import summary_fields
+
+from . import labels, selectors
+from .forms import AssignForm, ChannelForm, ConsentForm, OnCallForm, PolicyForm
+from .services import notification_assign
 from .views import SOURCE, _common, _get_notification_for_user, outreach_view
 
 supervisor_view = outreach_view(supervisor=True)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from districts.api_auth import integration_token_create
 from districts.models import District, IntegrationToken, Organization
+from districts.services import integration_token_create
 from notifications.models import Incident, Notification
 from notifications.services import incident_create
 from tests.conftest import AUSTIN_POINT, COVERING_ORG, ENGLEWOOD_POINT

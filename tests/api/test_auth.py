@@ -8,8 +8,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import Event
-from districts.api_auth import integration_token_revoke, token_digest
 from districts.models import IntegrationToken, Organization
+from districts.services import integration_token_revoke, token_digest
 from notifications.models import Incident
 from tests.api.conftest import incident_payload, token_client
 from tests.conftest import OTHER_ORG, PASSWORD
@@ -128,18 +128,6 @@ def test_an_organisation_token_cannot_sign_in_with_a_password(org_token):
     token, _ = org_token
 
     assert not token.user.has_usable_password()
-
-
-def test_a_token_is_scoped_to_exactly_one_organisation_or_district(admin_user, reference_data):
-    from django.core.exceptions import ValidationError
-
-    from districts.api_auth import integration_token_create
-
-    with pytest.raises(ValidationError):
-        integration_token_create(actor=admin_user, name="both", operations=["incidents:read"])
-    with pytest.raises(ValidationError):
-        integration_token_create(actor=admin_user, name="x", operations=["launch:missiles"],
-                                 organization=Organization.objects.get(name=OTHER_ORG))
 
 
 def test_the_browser_session_works_and_needs_the_csrf_token_to_write(cpd_user):

@@ -1,0 +1,203 @@
+"""Writes about organisations and their members: on-call rosters, escalation policy, consent,
+channels, push subscriptions, a member's language, and integration tokens.
+
+Each service validates everything before writing, so bad input leaves nothing half-saved, and
+appends its audit event. Bad input raises ValidationError({field: [message]}); the view, API or
+admin turns it into a message. Callers scope their lookups to the actor's organisation (the
+supervisor's pages and the API do); `oncall_add` and `push_subscription_save` also check the
+member's own scope.
+"""
+
+import hashlib
+import re
+import secrets
+from datetime import time
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_log
+
+from .access import scope_of
+from .models import Channel, District, IntegrationToken, Membership, OnCall, Organization
+
+TOKEN_PREFIX = "cvi_"  # noqa: S105 - a public marker, not a secret
+
+
+# --- on-call roster, escalation policy, consent ------------------------------------------
+
+def oncall_add(*, organization: Organization, actor, source: str, user, tier: int, weekday: int | None = None,
+               starts: time | None = None, ends: time | None = None) -> OnCall:
+    errors = {}
+    if scope_of(user).organization_id != organization.pk:
+        errors["user"] = [_("Choose someone in your organisation.")]
+    if tier not in OnCall.Tier.values:
+        errors["tier"] = [_("Choose on call, backup or supervisor.")]
+    if weekday is not None and not 0 <= weekday <= 6:
+        errors["weekday"] = [_("Choose a day of the week.")]
+    if (starts is None) != (ends is None):
+        errors["ends"] = [_("Give both a start and an end time, or neither for all day.")]
+    elif starts is not None and starts == ends:
+        errors["ends"] = [_("The shift must not start and end at the same time.")]
+    if errors:
+        raise ValidationError(errors)
+    entry = OnCall.objects.create(organization=organization, user=user, tier=tier, weekday=weekday,
+                                  starts=starts, ends=ends)
+    audit_log(actor=actor, source=source, action="oncall.added", obj=organization,
+              data={"user": user.pk, "tier": tier, "weekday": weekday})
+    return entry
+
+
+def oncall_remove(*, entry: OnCall, actor, source: str) -> None:
+    audit_log(actor=actor, source=source, action="oncall.removed", obj=entry.organization,
+              data={"user": entry.user_id, "tier": entry.tier, "weekday": entry.weekday})
+    entry.delete()
+
+
+def organization_policy_set(*, organization: Organization, actor, source: str, ack_window_minutes: int) -> Organization:
+    if not 1 <= ack_window_minutes <= 120:
+        raise ValidationError({"ack_window_minutes": [_("Between 1 and 120 minutes.")]})
+    before = organization.ack_window_minutes
+    organization.ack_window_minutes = ack_window_minutes
+    organization.save(update_fields=["ack_window_minutes"])
+    audit_log(actor=actor, source=source, action="organization.policy_set", obj=organization,
+              data={"ack_window_minutes": [before, ack_window_minutes]})
+    return organization
+
+
+def organization_consent_set(*, organization: Organization, actor, source: str, share_arrival: bool,
+                             share_response_category: bool) -> Organization:
+    """Change what the agreed summary shares from now on; what was shared stays as it was."""
+    before = {"share_arrival": organization.share_arrival,
+              "share_response_category": organization.share_response_category}
+    organization.share_arrival = share_arrival
+    organization.share_response_category = share_response_category
+    organization.save(update_fields=["share_arrival", "share_response_category"])
+    audit_log(actor=actor, source=source, action="organization.consent_set", obj=organization,
+              data={"before": before, "after": {"share_arrival": share_arrival,
+                                                "share_response_category": share_response_category}})
+    return organization
+
+
+# --- channels -----------------------------------------------------------------------------
+
+def channel_fallback_set(*, channel: Channel, actor, source: str, is_fallback: bool, active: bool) -> Channel:
+    channel.is_fallback, channel.active = is_fallback, active
+    channel.save(update_fields=["is_fallback", "active"])
+    audit_log(actor=actor, source=source, action="channel.updated", obj=channel,
+              data={"is_fallback": is_fallback, "active": active})
+    return channel
+
+
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+def channel_add(*, organization: Organization, actor, source: str, kind: str, target: str,
+                is_fallback: bool = False) -> Channel:
+    """A shared channel of the organisation: its dispatch email, phone tree number or webhook.
+
+    Webhooks must point at a public address (Channel.clean) and get a signing secret.
+    """
+    target = (target or "").strip()
+    if kind not in (Channel.Kind.EMAIL, Channel.Kind.SMS, Channel.Kind.WEBHOOK):
+        raise ValidationError({"kind": [_("Choose email, SMS or webhook.")]})
+    if kind == Channel.Kind.EMAIL:
+        try:
+            validate_email(target)
+        except ValidationError:
+            raise ValidationError({"target": [_("Enter an email address.")]}) from None
+    if kind == Channel.Kind.SMS and not _E164.match(target):
+        raise ValidationError({"target": [_("Enter the number with its country code, e.g. +13125550100.")]})
+    if Channel.objects.filter(organization=organization, user=None, kind=kind, target=target).exists():
+        raise ValidationError({"target": [_("This channel is already on the list.")]})
+    channel = Channel(organization=organization, user=None, kind=kind, target=target, is_fallback=is_fallback)
+    channel.full_clean()
+    channel.save()
+    audit_log(actor=actor, source=source, action="channel.added", obj=channel, data={"kind": kind})
+    return channel
+
+
+def push_subscription_save(*, actor, source: str, endpoint: str, p256dh: str, auth: str) -> Channel:
+    """Store this browser's web push subscription as the worker's push channel (one per endpoint)."""
+    scope = scope_of(actor)
+    errors = {}
+    if not scope.is_outreach:
+        errors["endpoint"] = [_("Only outreach members receive push alerts.")]
+    if not endpoint.startswith("https://") or len(endpoint) > 500:
+        errors["endpoint"] = [_("The push service address is not valid.")]
+    if not p256dh or not auth or len(p256dh) > 200 or len(auth) > 100:
+        errors["keys"] = [_("The subscription keys are missing.")]
+    if errors:
+        raise ValidationError(errors)
+    channel, created = Channel.objects.update_or_create(
+        user=actor, kind=Channel.Kind.PUSH, target=endpoint,
+        defaults={"organization_id": scope.organization_id, "active": True,
+                  "config": {"keys": {"p256dh": p256dh, "auth": auth}}},
+    )
+    audit_log(actor=actor, source=source, action="channel.push_subscribed" if created else "channel.push_renewed",
+              obj=channel)
+    return channel
+
+
+# --- members ------------------------------------------------------------------------------
+
+def member_language_set(*, actor, source: str, language: str) -> None:
+    """The language the portal speaks to this member, on every page and message."""
+    if language not in ("en", "es"):
+        raise ValidationError({"language": [_("Choose English or Spanish.")]})
+    Membership.objects.filter(user=actor).update(language=language)
+    audit_log(actor=actor, source=source, action="membership.language_set", data={"language": language})
+
+
+# --- integration tokens -------------------------------------------------------------------
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def integration_token_create(
+    *,
+    actor,
+    name: str,
+    operations: list[str],
+    organization: Organization | None = None,
+    district: District | None = None,
+    expires_at=None,
+) -> tuple[IntegrationToken, str]:
+    """Create a token and its service account; return the token and the raw key (shown once).
+
+    Exactly one of `organization` and `district` must be given.
+    """
+    if (organization is None) == (district is None):
+        raise ValidationError({"organization": ["Scope the token to exactly one organisation or one district."]})
+    unknown = sorted(set(operations) - set(IntegrationToken.Operation.values))
+    if unknown or not operations:
+        raise ValidationError({"operations": [f"Choose operations from the list (unknown: {', '.join(unknown)})."
+                                              if unknown else "Choose at least one operation."]})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    prefix = raw[: len(TOKEN_PREFIX) + 6]
+    user = get_user_model().objects.create_user(username=f"integration-{prefix}-{secrets.token_hex(3)}")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    token = IntegrationToken.objects.create(
+        name=name, key_prefix=prefix, key_hash=token_digest(raw), user=user, organization=organization,
+        district=district, operations=sorted(set(operations)), created_by=actor, expires_at=expires_at,
+    )
+    audit_log(actor=actor, source="web", action="integration_token.created", obj=token,
+              data={"operations": token.operations, "scope": token.scope_label})
+    return token, raw
+
+
+def integration_token_revoke(*, token: IntegrationToken, actor) -> IntegrationToken:
+    """Revoke the token (idempotent); its service account can no longer sign in either."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        get_user_model().objects.filter(pk=token.user_id).update(is_active=False)
+        audit_log(actor=actor, source="web", action="integration_token.revoked", obj=token)
+    return token
