@@ -60,6 +60,27 @@ _ENGINES = {
 }
 
 
+def sqlite_database(path) -> dict:
+    """A DATABASES entry for a SQLite file that a web process and the relay write at once.
+
+    - WAL: readers never wait for the writer, and the writer never waits for readers.
+    - IMMEDIATE transactions take the write lock at BEGIN. A deferred transaction that reads
+      first and writes later cannot wait for the lock (SQLite answers "database is locked" at
+      once, whatever the timeout, because waiting could deadlock); an immediate one queues.
+    - The busy timeout (20 s, as `timeout` and as the PRAGMA) is how long it queues.
+    - synchronous=NORMAL is safe with WAL: a power cut may lose the last commits, never the file.
+    """
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000",
+        },
+    }
+
+
 def parse_database_url(url: str, *, conn_max_age: int = 0) -> dict:
     """Turn `postgres://user:pass@host:port/name?sslmode=require` into a DATABASES entry.
 
@@ -77,7 +98,7 @@ def parse_database_url(url: str, *, conn_max_age: int = 0) -> dict:
         path = unquote(parts.path[1:]) if parts.path.startswith("/") else ""
         if not path:
             raise ImproperlyConfiguredEnv("DATABASE_URL for SQLite needs a file: sqlite:///db.sqlite3")
-        return {"ENGINE": engine, "NAME": path}
+        return sqlite_database(path)
     name = unquote(parts.path.lstrip("/"))
     if not name or "/" in name:
         raise ImproperlyConfiguredEnv("DATABASE_URL needs a database name: postgres://host/name")

@@ -16,6 +16,7 @@ from .env import (
     env_str,
     load_dotenv,
     parse_database_url,
+    sqlite_database,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -105,14 +106,15 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 # Persistent connections: web and worker processes keep one connection each for
 # CONN_MAX_AGE seconds instead of reconnecting per request or task.
+# Without DATABASE_URL: the embedded default, a SQLite file in VAR_DIR, set up for the web
+# process and the outbox relay writing at once (cvi_portal/env.py, sqlite_database).
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": parse_database_url(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3",
-                             "OPTIONS": {"timeout": 20}}}
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {"default": sqlite_database(VAR_DIR / "db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-EMBEDDED = not DATABASE_URL
 
 # --- Redis and Celery -----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
