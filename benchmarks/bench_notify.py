@@ -190,9 +190,8 @@ def main() -> None:
 def make_world(webhook_url: str) -> dict:
     from django.contrib.auth import get_user_model
 
-    from districts.models import Channel, District, Membership, Organization, Role
+    from districts.models import Channel, District, Membership, Organization, Role, webhook_secret_new
     from notifications.models import Incident, Notification
-    from notifications.transports import webhook_secret_new
 
     district, _ = District.objects.get_or_create(number="007", defaults={"name": "Englewood"})
     organization, _ = Organization.objects.get_or_create(name="Benchmark Outreach", defaults={"short_name": "Bench"})

@@ -14,6 +14,11 @@ district_number = RegexValidator(r"^\d{3}$", "A district is three digits, e.g. 0
 beat_number = RegexValidator(r"^\d{4}$", "A beat is four digits, e.g. 0714.")
 
 
+def webhook_secret_new() -> str:
+    """A Standard Webhooks signing secret: `whsec_` and 24 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
 def normalise_district(value) -> str:
     """`7`, `"7"`, `"07"`, `"007"` → `"007"`; anything else raises ValueError."""
     if isinstance(value, bool):
@@ -276,7 +281,7 @@ class Channel(models.Model):
             except ValidationError as exc:
                 raise ValidationError({"target": exc.messages}) from None
             if not self.secret:
-                self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+                self.secret = webhook_secret_new()
             elif not self.secret.startswith("whsec_"):
                 raise ValidationError({"secret": "A signing secret starts with whsec_ (leave empty to generate one)."})
 

@@ -10,7 +10,6 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 import smtplib
 import time
 
@@ -93,10 +92,6 @@ class WebPush(Transport):
         except requests.RequestException as exc:
             raise TransportError(f"push service unreachable: {exc.__class__.__name__}") from None
         return getattr(response, "headers", {}).get("Location", "")
-
-
-def webhook_secret_new() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def webhook_sign(*, secret: str, msg_id: str, timestamp: int, body: str) -> str:

@@ -2,10 +2,9 @@
 
 import pytest
 
-from districts.models import Channel
+from districts.models import Channel, webhook_secret_new
 from notifications.drills import notification_drill_send, stale_channels
 from notifications.models import Delivery
-from notifications.transports import webhook_secret_new
 from tests.workers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from districts.models import Channel
+from districts.models import Channel, webhook_secret_new
 from notifications.models import Delivery
 from notifications.outbox import delivery_attempt
-from notifications.transports import webhook_secret_new
 from tests.workers import WebhookReceiver, incident_notify
 
 pytestmark = pytest.mark.django_db
