@@ -1,6 +1,24 @@
-from django.db.models import Count, Q, QuerySet
+"""Reads about districts, beats, community areas, hospitals, organisations, coverage, members,
+channels and on-call rosters. Each function says what it is scoped to; views and APIs check
+the caller's access first and pass the scope in."""
 
-from .models import Beat, CommunityArea, Coverage, District, Organization
+import uuid
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from . import geo
+from .models import (
+    Beat,
+    Channel,
+    CommunityArea,
+    Coverage,
+    District,
+    Hospital,
+    Membership,
+    OnCall,
+    Organization,
+    normalise_district,
+)
 
 
 def organizations_covering(
@@ -23,8 +41,6 @@ def organizations_covering(
 
 def community_areas_in_district(district: District) -> QuerySet[CommunityArea]:
     """Community areas with at least 2% of their ground in the district (see `geo`)."""
-    from . import geo
-
     return CommunityArea.objects.filter(number__in=geo.community_areas_in_district(district.number))
 
 
@@ -43,5 +59,125 @@ def pilot_districts() -> QuerySet[District]:
     return District.objects.filter(is_pilot=True).defer("boundary").annotate(beat_count=Count("beats"))
 
 
-def beats_in_district(district: District) -> QuerySet[Beat]:
-    return Beat.objects.filter(district=district).defer("boundary")
+def districts_all() -> QuerySet[District]:
+    return District.objects.defer("boundary")
+
+
+def district_by_number(number) -> District | None:
+    """The district numbered `7`, `"07"` or `"007"`, with its beats; None for anything else."""
+    try:
+        number = normalise_district(number)
+    except ValueError:
+        return None
+    return (District.objects.prefetch_related(Prefetch("beats", queryset=Beat.objects.defer("boundary")))
+            .filter(number=number).first())
+
+
+def board_district(*, district_id: int | None = None, number: str | None = None) -> District | None:
+    """The board's district: the given one (CPD's own), else by number, else the first pilot one.
+
+    None when `number` names no district.
+    """
+    districts = districts_all()
+    if district_id is not None:
+        return districts.get(pk=district_id)
+    if not number:
+        return districts.filter(is_pilot=True).first() or districts.first()
+    try:
+        return districts.filter(number=normalise_district(number)).first()
+    except ValueError:
+        return None
+
+
+def beats_by_district(district_numbers) -> dict[str, list[str]]:
+    """{district number: [beat numbers]} for the incident form's beat picker."""
+    beats: dict[str, list[str]] = {}
+    for number, district in (Beat.objects.filter(district__number__in=list(district_numbers))
+                             .values_list("number", "district__number")):
+        beats.setdefault(district, []).append(number)
+    return beats
+
+
+def organizations_covering_place(*, district=None, beat=None, community_area=None) -> list[Organization]:
+    """Who an incident at this place (numbers as typed or located) would notify; unknown numbers are ignored."""
+    def pk(model, number):
+        if not number or not str(number).isdigit():
+            return None
+        return model.objects.filter(number=number).values_list("pk", flat=True).first()
+
+    return list(organizations_covering(community_area_id=pk(CommunityArea, community_area), beat_id=pk(Beat, beat),
+                                       district_id=pk(District, district)))
+
+
+def hospitals_all() -> QuerySet[Hospital]:
+    return Hospital.objects.all()
+
+
+def district_desk(district_id: int) -> tuple[District, list[Organization]]:
+    """A CPD desk's district and the organisations covering it, each with `areas_here`: the
+    community areas of this district it covers."""
+    district = District.objects.get(pk=district_id)
+    area_ids = set(community_areas_in_district(district).values_list("pk", flat=True))
+    organizations = list(organizations_in_district(district).prefetch_related("coverage__community_area"))
+    for organization in organizations:
+        organization.areas_here = [c.community_area for c in organization.coverage.all()
+                                   if c.community_area_id in area_ids]
+    return district, organizations
+
+
+def citywide_overview() -> dict:
+    """The pilot districts, the active organisations and the coverage figures, for analysts and admins."""
+    organizations = Organization.objects.filter(active=True).prefetch_related("coverage__community_area")
+    covered = Coverage.objects.filter(organization__active=True, community_area__isnull=False)
+    return {
+        "districts": pilot_districts(),
+        "organizations": organizations,
+        "stats": {
+            "organizations": organizations.count(),
+            "signed": organizations.filter(signed_understanding=True).count(),
+            "areas_covered": covered.values("community_area").distinct().count(),
+            "areas": CommunityArea.objects.count(),
+            "multiply_covered": CommunityArea.objects.annotate(
+                n=Count("coverage", filter=Q(coverage__organization__active=True))).filter(n__gt=1).count(),
+        },
+    }
+
+
+# --- one organisation ---------------------------------------------------------------------
+
+def organization_by_id(organization_id: int) -> Organization:
+    return Organization.objects.get(pk=organization_id)
+
+
+def organization_by_code(code, *, organization_id: int | None) -> Organization | None:
+    """The organisation with this code if it is `organization_id` (the caller's own); else None."""
+    try:
+        code = uuid.UUID(str(code))
+    except ValueError:
+        return None
+    return Organization.objects.filter(code=code, pk=organization_id).first()
+
+
+def members_for_choice(organization: Organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("user__first_name")
+
+
+def oncall_entries(organization: Organization) -> QuerySet[OnCall]:
+    return organization.on_call.select_related("user")
+
+
+def oncall_entry(organization: Organization, entry_id) -> OnCall | None:
+    """One roster entry of the organisation by id (as posted); None if not one of its own."""
+    try:
+        entry_id = int(entry_id)
+    except (TypeError, ValueError):
+        return None
+    return OnCall.objects.filter(pk=entry_id, organization=organization).select_related("organization").first()
+
+
+def organization_channels(organization: Organization) -> QuerySet[Channel]:
+    return organization.channels.select_related("user").order_by("user__first_name", "kind")
+
+
+def organization_channel(organization: Organization, code) -> Channel | None:
+    return Channel.objects.filter(code=code, organization=organization).first()

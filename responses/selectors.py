@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Event
-from districts.models import Membership, Organization
+from districts.models import Organization
 from notifications.models import Notification, TimelineEntry, Victim
 
 from .models import FollowUp, ResponseLog
@@ -101,7 +101,3 @@ def summary_views(organization: Organization, *, limit: int = 100) -> list[Event
     """Who at CPD or the CSCC looked at the organisation's response summaries, newest first."""
     return list(Event.objects.filter(action="summary.viewed", data__organization=str(organization.code))
                 .select_related("actor__membership__district").order_by("-at")[:limit])
-
-
-def members_for_choice(organization: Organization):
-    return Membership.objects.filter(organization=organization).select_related("user").order_by("user__first_name")

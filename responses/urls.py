@@ -18,7 +18,13 @@ urlpatterns = [
     path("sw.js", views.service_worker, name="service_worker"),
     path("team/", views_team.team, name="team"),
     path("team/on-call/", views_team.oncall, name="oncall"),
+    path("team/on-call/add/", views_team.oncall_add_view, name="oncall_add"),
+    path("team/on-call/remove/", views_team.oncall_remove_view, name="oncall_remove"),
     path("team/channels/", views_team.channels, name="channels"),
+    path("team/channels/policy/", views_team.policy_set, name="policy_set"),
+    path("team/channels/drill/", views_team.drill, name="drill"),
+    path("team/channels/add/", views_team.channel_add_view, name="channel_add"),
+    path("team/channels/<uuid:code>/", views_team.channel_update, name="channel_update"),
     path("team/consent/", views_team.consent, name="consent"),
     path("team/transparency/", views_team.transparency, name="transparency"),
 ]

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from districts.access import membership_of, scope_of
+from districts.selectors import members_for_choice
 from districts.services import member_language_set, push_subscription_save
 from notifications.access import get_notification_for_user
 from notifications.models import Notification
@@ -125,7 +126,7 @@ def assign_form_for(request, notification: Notification) -> AssignForm | None:
     if not scope_of(request.user).is_supervisor:
         return None
     return AssignForm(initial={"assignee": notification.assigned_to_id},
-                      members=selectors.members_for_choice(notification.organization))
+                      members=members_for_choice(notification.organization))
 
 
 @outreach_view

@@ -1,14 +1,26 @@
 """Supervisors' pages: the team's activity and assignments, the on-call roster, channels and
-escalation policy, consent, and the transparency page (what CPD and analysts see, and who looked)."""
+escalation policy, consent, and the transparency page (what CPD and analysts see, and who looked).
+
+Each action has its own URL and view, posted to by its own form; a page's GET view only shows.
+A refused action re-renders its page with the form's errors (400), the other forms fresh."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from districts.access import scope_of
-from districts.models import Channel, OnCall, Organization
+from districts.models import Organization
+from districts.selectors import (
+    members_for_choice,
+    oncall_entries,
+    oncall_entry,
+    organization_by_id,
+    organization_channel,
+    organization_channels,
+)
 from districts.services import (
     channel_add,
     channel_fallback_set,
@@ -17,6 +29,7 @@ from districts.services import (
     organization_consent_set,
     organization_policy_set,
 )
+from notifications.drills import notification_drill_send
 from notifications.summary import summary_fields
 
 from . import labels, selectors
@@ -28,7 +41,7 @@ supervisor_view = outreach_view(supervisor=True)
 
 
 def _organization(request) -> Organization:
-    return Organization.objects.get(pk=scope_of(request.user).organization_id)
+    return organization_by_id(scope_of(request.user).organization_id)
 
 
 def _error_text(error: ValidationError) -> str:
@@ -38,7 +51,7 @@ def _error_text(error: ValidationError) -> str:
 @supervisor_view
 def team(request):
     organization = _organization(request)
-    members = selectors.members_for_choice(organization)
+    members = members_for_choice(organization)
     rows = [{"n": n, "status_label": labels.STATUS.get(n.status, n.status),
              "tone": labels.STATUS_TONE.get(n.status, "new"),
              "form": AssignForm(initial={"assignee": n.assigned_to_id}, members=members, prefix=str(n.code))}
@@ -52,7 +65,7 @@ def team(request):
 @require_POST
 def assign(request, code):
     notification = _get_notification_for_user(request, code)
-    members = selectors.members_for_choice(notification.organization)
+    members = members_for_choice(notification.organization)
     form = AssignForm(request.POST, members=members, prefix=request.POST.get("prefix") or None)
     if form.is_valid():
         assignee = next((m.user for m in members if m.user_id == form.cleaned_data["assignee"]), None)
@@ -68,65 +81,85 @@ def assign(request, code):
     return redirect(next_url if next_url.startswith("/") else "responses:team")
 
 
-@supervisor_view
-def oncall(request):
-    organization = _organization(request)
-    members = selectors.members_for_choice(organization)
-    form = OnCallForm(request.POST or None, members=members)
-    if request.method == "POST" and "remove" in request.POST:
-        entry = get_object_or_404(OnCall, pk=request.POST["remove"], organization=organization)
-        oncall_remove(entry=entry, actor=request.user, source=SOURCE)
-        messages.success(request, _("Removed from the roster."))
-        return redirect("responses:oncall")
-    if request.method == "POST" and form.is_valid():
-        user = next(m.user for m in members if m.user_id == form.cleaned_data["user"])
-        try:
-            oncall_add(organization=organization, actor=request.user, source=SOURCE, user=user,
-                       **{k: form.cleaned_data[k] for k in ("tier", "weekday", "starts", "ends")})
-        except ValidationError as error:
-            for field, msgs in error.message_dict.items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
-        else:
-            messages.success(request, _("Added to the roster."))
-            return redirect("responses:oncall")
+def _add_errors(form, error: ValidationError) -> None:
+    """A service's {field: [message]} onto the form: on the field it names, else the whole form."""
+    for field, msgs in error.message_dict.items():
+        for m in msgs:
+            form.add_error(field if field in form.fields else None, m)
+
+
+# --- the on-call roster: the page, adding, removing ----------------------------------------
+
+def _oncall_page(request, organization: Organization, form: OnCallForm):
     entries = [{"e": e, "tier": labels.TIER.get(e.tier), "day": labels.WEEKDAYS[e.weekday] if e.weekday is not None
-                else _("Every day")} for e in organization.on_call.select_related("user")]
+                else _("Every day")} for e in oncall_entries(organization)]
     return render(request, "responses/oncall.html", _common(
         request, nav="team", organization=organization, entries=entries, form=form),
         status=400 if form.errors else 200)
 
 
 @supervisor_view
-def channels(request):
+@require_safe
+def oncall(request):
     organization = _organization(request)
-    policy = PolicyForm(request.POST if "ack_window_minutes" in request.POST else None,
-                        initial={"ack_window_minutes": organization.ack_window_minutes})
-    if request.method == "POST" and "drill" in request.POST:
-        from notifications.drills import notification_drill_send
+    return _oncall_page(request, organization, OnCallForm(members=members_for_choice(organization)))
 
-        notification_drill_send(organization=organization, actor=request.user)
-        messages.success(request, _("Drill sent to every channel. Acknowledge it to mark the channels as working."))
-        return redirect("responses:channels")
-    if request.method == "POST" and "channel" in request.POST:
-        channel = get_object_or_404(Channel, code=request.POST["channel"], organization=organization)
-        channel_fallback_set(channel=channel, actor=request.user, source=SOURCE,
-                             is_fallback=request.POST.get("is_fallback") == "on",
-                             active=request.POST.get("active") == "on")
-        messages.success(request, _("Channel updated."))
-        return redirect("responses:channels")
-    add = ChannelForm(request.POST if "target" in request.POST else None)
-    if add.is_bound and add.is_valid():
+
+@supervisor_view
+@require_POST
+def oncall_add_view(request):
+    organization = _organization(request)
+    members = members_for_choice(organization)
+    form = OnCallForm(request.POST, members=members)
+    if form.is_valid():
+        user = next(m.user for m in members if m.user_id == form.cleaned_data["user"])
         try:
-            channel_add(organization=organization, actor=request.user, source=SOURCE, **add.cleaned_data)
+            oncall_add(organization=organization, actor=request.user, source=SOURCE, user=user,
+                       **{k: form.cleaned_data[k] for k in ("tier", "weekday", "starts", "ends")})
         except ValidationError as error:
-            for field, msgs in error.message_dict.items():
-                for m in msgs:
-                    add.add_error(field if field in add.fields else None, m)
+            _add_errors(form, error)
         else:
-            messages.success(request, _("Channel added."))
-            return redirect("responses:channels")
-    if request.method == "POST" and policy.is_valid():
+            messages.success(request, _("Added to the roster."))
+            return redirect("responses:oncall")
+    return _oncall_page(request, organization, form)
+
+
+@supervisor_view
+@require_POST
+def oncall_remove_view(request):
+    organization = _organization(request)
+    entry = oncall_entry(organization, request.POST.get("entry"))
+    if entry is None:
+        raise Http404("No such roster entry.")
+    oncall_remove(entry=entry, actor=request.user, source=SOURCE)
+    messages.success(request, _("Removed from the roster."))
+    return redirect("responses:oncall")
+
+
+# --- channels and escalation: the page, the policy, a drill, adding and switching channels ----
+
+def _channels_page(request, organization: Organization, *, policy: PolicyForm | None = None,
+                   add: ChannelForm | None = None):
+    policy = policy or PolicyForm(initial={"ack_window_minutes": organization.ack_window_minutes})
+    add = add or ChannelForm()
+    rows = [{"c": c, "kind": labels.CHANNEL_KIND.get(c.kind, c.kind)} for c in organization_channels(organization)]
+    return render(request, "responses/channels.html", _common(
+        request, nav="team", organization=organization, policy=policy, rows=rows, add=add),
+        status=400 if policy.errors or add.errors else 200)
+
+
+@supervisor_view
+@require_safe
+def channels(request):
+    return _channels_page(request, _organization(request))
+
+
+@supervisor_view
+@require_POST
+def policy_set(request):
+    organization = _organization(request)
+    policy = PolicyForm(request.POST, initial={"ack_window_minutes": organization.ack_window_minutes})
+    if policy.is_valid():
         try:
             organization_policy_set(organization=organization, actor=request.user, source=SOURCE,
                                     ack_window_minutes=policy.cleaned_data["ack_window_minutes"])
@@ -135,12 +168,47 @@ def channels(request):
         else:
             messages.success(request, _("Escalation policy saved."))
             return redirect("responses:channels")
-    rows = [{"c": c, "kind": labels.CHANNEL_KIND.get(c.kind, c.kind)}
-            for c in organization.channels.select_related("user").order_by("user__first_name", "kind")]
-    return render(request, "responses/channels.html", _common(
-        request, nav="team", organization=organization, policy=policy, rows=rows, add=add),
-        status=400 if policy.errors or add.errors else 200)
+    return _channels_page(request, organization, policy=policy)
 
+
+@supervisor_view
+@require_POST
+def drill(request):
+    notification_drill_send(organization=_organization(request), actor=request.user)
+    messages.success(request, _("Drill sent to every channel. Acknowledge it to mark the channels as working."))
+    return redirect("responses:channels")
+
+
+@supervisor_view
+@require_POST
+def channel_add_view(request):
+    organization = _organization(request)
+    add = ChannelForm(request.POST)
+    if add.is_valid():
+        try:
+            channel_add(organization=organization, actor=request.user, source=SOURCE, **add.cleaned_data)
+        except ValidationError as error:
+            _add_errors(add, error)
+        else:
+            messages.success(request, _("Channel added."))
+            return redirect("responses:channels")
+    return _channels_page(request, organization, add=add)
+
+
+@supervisor_view
+@require_POST
+def channel_update(request, code):
+    channel = organization_channel(_organization(request), code)
+    if channel is None:
+        raise Http404("No such channel.")
+    channel_fallback_set(channel=channel, actor=request.user, source=SOURCE,
+                         is_fallback=request.POST.get("is_fallback") == "on",
+                         active=request.POST.get("active") == "on")
+    messages.success(request, _("Channel updated."))
+    return redirect("responses:channels")
+
+
+# --- consent ------------------------------------------------------------------------------
 
 @supervisor_view
 def consent(request):

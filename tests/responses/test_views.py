@@ -194,17 +194,95 @@ def test_a_supervisor_assigns_edits_the_roster_policy_and_consent(client, superv
     client.post(reverse("responses:assign", args=[notification.code]), {"assignee": worker.pk})
     notification.refresh_from_db()
     assert notification.assigned_to == worker
-    client.post(reverse("responses:oncall"), {"user": worker.pk, "tier": 2, "weekday": "4", "starts": "18:00",
-                                              "ends": "02:00"})
+    client.post(reverse("responses:oncall_add"), {"user": worker.pk, "tier": 2, "weekday": "4", "starts": "18:00",
+                                                  "ends": "02:00"})
     assert OnCall.objects.get(organization=covering_org, user=worker).tier == 2
-    response = client.post(reverse("responses:oncall"), {"user": worker.pk, "tier": 1, "starts": "18:00"})
+    response = client.post(reverse("responses:oncall_add"), {"user": worker.pk, "tier": 1, "starts": "18:00"})
     assert response.status_code == 400 and "both a start and an end" in response.content.decode()
-    assert client.post(reverse("responses:channels"), {"ack_window_minutes": "0"}).status_code == 400
-    client.post(reverse("responses:channels"), {"ack_window_minutes": "7"})
+    assert client.post(reverse("responses:policy_set"), {"ack_window_minutes": "0"}).status_code == 400
+    client.post(reverse("responses:policy_set"), {"ack_window_minutes": "7"})
     client.post(reverse("responses:consent"), {"share_arrival": "on"})
     covering_org.refresh_from_db()
     assert (covering_org.ack_window_minutes, covering_org.share_arrival, covering_org.share_response_category) == (
         7, True, False)
+
+
+def supervisor_action_urls(channel_code) -> list[str]:
+    return [reverse(f"responses:{n}") for n in ("oncall_add", "oncall_remove", "policy_set", "drill", "channel_add")
+            ] + [reverse("responses:channel_update", args=[channel_code])]
+
+
+def test_each_supervisor_action_takes_only_a_post_from_the_supervisor(client, supervisor, worker, other_worker,
+                                                                      covering_org):
+    channel = Channel.objects.create(organization=covering_org, kind="email", target="desk@example.org")
+    for url in supervisor_action_urls(channel.code):
+        assert client.post(url).url.startswith(reverse("login")), url
+    client.force_login(worker)
+    for url in supervisor_action_urls(channel.code):
+        assert client.post(url).status_code == 403, url
+    client.force_login(supervisor)
+    for url in supervisor_action_urls(channel.code):
+        assert client.get(url).status_code == 405, url
+    assert client.post(reverse("responses:oncall")).status_code == 405
+    assert client.post(reverse("responses:channels")).status_code == 405
+
+
+def test_each_channels_form_posts_to_its_own_action(client, supervisor, covering_org):
+    channel = Channel.objects.create(organization=covering_org, kind="email", target="desk@example.org")
+    client.force_login(supervisor)
+    body = client.get(reverse("responses:channels")).content.decode()
+    for url in supervisor_action_urls(channel.code)[2:]:
+        assert f'action="{url}"' in body, url
+
+
+def test_a_supervisor_removes_someone_from_the_roster(client, supervisor, worker, covering_org, other_org):
+    entry = OnCall.objects.create(organization=covering_org, user=worker, tier=1)
+    elsewhere = OnCall.objects.create(organization=other_org, user=supervisor, tier=1)
+    client.force_login(supervisor)
+    assert f'action="{reverse("responses:oncall_remove")}"' in client.get(reverse("responses:oncall")).content.decode()
+    for bad in (elsewhere.pk, "not-a-number", ""):
+        assert client.post(reverse("responses:oncall_remove"), {"entry": bad}).status_code == 404
+    response = client.post(reverse("responses:oncall_remove"), {"entry": entry.pk}, follow=True)
+    assert "Removed from the roster." in response.content.decode()
+    assert not OnCall.objects.filter(pk=entry.pk).exists() and OnCall.objects.filter(pk=elsewhere.pk).exists()
+
+
+def test_a_refused_roster_entry_keeps_what_was_typed(client, supervisor, worker, covering_org):
+    client.force_login(supervisor)
+    response = client.post(reverse("responses:oncall_add"), {"user": worker.pk, "tier": 2, "starts": "18:00"})
+    body = response.content.decode()
+    assert response.status_code == 400 and "both a start and an end" in body and 'value="18:00' in body
+    assert not OnCall.objects.filter(organization=covering_org).exists()
+    response = client.post(reverse("responses:oncall_add"), {"user": worker.pk, "tier": 1}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("responses:oncall")
+    assert "Added to the roster." in response.content.decode()
+
+
+def test_a_supervisor_switches_a_channel_and_sends_a_drill(client, supervisor, covering_org, other_org):
+    channel = Channel.objects.create(organization=covering_org, kind="email", target="desk@example.org")
+    theirs = Channel.objects.create(organization=other_org, kind="email", target="them@example.org")
+    client.force_login(supervisor)
+    assert client.post(reverse("responses:channel_update", args=[theirs.code]), {"active": "on"}).status_code == 404
+    response = client.post(reverse("responses:channel_update", args=[channel.code]), {"is_fallback": "on"},
+                           follow=True)
+    assert response.redirect_chain[-1][0] == reverse("responses:channels")
+    assert "Channel updated." in response.content.decode()
+    channel.refresh_from_db()
+    assert (channel.is_fallback, channel.active) == (True, False)
+    response = client.post(reverse("responses:drill"), follow=True)
+    assert "Drill sent to every channel." in response.content.decode()
+    assert Notification.objects.filter(organization=covering_org, kind="drill").count() == 1
+
+
+def test_a_refused_policy_shows_its_error_and_changes_nothing(client, supervisor, covering_org):
+    client.force_login(supervisor)
+    for value in ("0", "121", "ten"):
+        response = client.post(reverse("responses:policy_set"), {"ack_window_minutes": value})
+        assert response.status_code == 400 and "ack_window_minutes-error" in response.content.decode(), value
+    covering_org.refresh_from_db()
+    assert covering_org.ack_window_minutes == 10
+    response = client.post(reverse("responses:policy_set"), {"ack_window_minutes": "12"}, follow=True)
+    assert "Escalation policy saved." in response.content.decode()
 
 
 def test_my_follow_ups_lists_mine_and_marks_done(client, worker, notification):
@@ -250,10 +328,10 @@ def test_a_supervisor_adds_a_shared_channel_and_bad_targets_are_refused(client, 
                                                                         target, message):
     client.force_login(supervisor)
     before = Channel.objects.filter(organization=covering_org).count()
-    response = client.post(reverse("responses:channels"), {"kind": kind, "target": target})
+    response = client.post(reverse("responses:channel_add"), {"kind": kind, "target": target})
     assert response.status_code == 400 and message in response.content.decode()
     assert Channel.objects.filter(organization=covering_org).count() == before
-    client.post(reverse("responses:channels"), {"kind": "sms", "target": "+13125550142", "is_fallback": "on"})
+    client.post(reverse("responses:channel_add"), {"kind": "sms", "target": "+13125550142", "is_fallback": "on"})
     channel = Channel.objects.get(organization=covering_org, user=None, target="+13125550142")
     assert channel.kind == "sms" and channel.is_fallback
 
