@@ -64,3 +64,9 @@ def audit_log_many(
     """
     events = [_event(actor=actor, source=source, action=action, obj=obj, data=data) for obj, data in items]
     return Event.objects.bulk_create(events)
+
+
+def api_rejection_log(*, actor, data: dict[str, Any]) -> Event:
+    """Record a rejected API request (`API_REJECTION_HOOK` in settings; `core.api` builds `data`:
+    status, operation and the names of the fields at fault, never their values)."""
+    return audit_log(actor=actor, source="api", action="api.rejected", data=data)

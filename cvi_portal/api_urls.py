@@ -5,8 +5,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The reference is public and unthrottled; the API's own throttles (settings) are per caller.
+    path("schema/", SpectacularAPIView.as_view(throttle_classes=[]), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", throttle_classes=[]), name="api-docs"),
     path("v1/", include("districts.api_urls")),
     path("v1/", include("notifications.api_urls")),
     path("v1/", include("responses.api_urls")),

@@ -233,13 +233,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "districts.api_schema.ApiSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "districts.api_support.api_exception_handler",
+    # Signed in, and the view's `roles` and (for an integration token) its `operation`.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "districts.api_auth.RoleAndOperation",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["districts.api_auth.ApiRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "core.api_schema.ApiSchema",
+    "EXCEPTION_HANDLER": "core.api.api_exception_handler",
+    # Pagination is `core.api.ApiPagination` on every API view (page size 50, at most 200).
 }
-# Requests per minute per integration token, user, or address (districts/api_auth.py has the defaults).
+# Every rejected API request goes to the audit trail (`api.rejected`).
+API_REJECTION_HOOK = "audit.services.api_rejection_log"
+# Requests per minute per integration token, user, or address (districts/api_auth.py reads them).
 API_THROTTLE_RATES = {
     scope: env_str(f"API_RATE_{scope.upper()}", default)
     for scope, default in {"anon": "30/min", "login": "10/min", "user": "300/min", "integration": "600/min"}.items()
@@ -253,7 +259,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "DESCRIPTION": "The integration contract for CPD systems and outreach organisations' systems.",
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "districts.api_schema.add_callbacks"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "notifications.api_schema.add_callbacks",  # the SMS callbacks and the webhook body
+    ],
     "ENUM_NAME_OVERRIDES": {
         "NotificationStatusEnum": "notifications.models.Notification.Status",
         "TapStatusEnum": "notifications.api.TAP_STATUSES",

@@ -11,10 +11,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from audit.services import audit_log
+from core.api import ApiView, StrictSerializer, responses_with_errors
 
 from .access import organizations_for_user
 from .api_auth import LoginRateThrottle
-from .api_support import ApiView, StrictSerializer, responses_with_errors
 from .models import Beat, District, Hospital, IntegrationToken, normalise_district
 from .selectors import community_areas_in_district, organizations_in_district
 

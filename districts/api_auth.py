@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -73,6 +74,17 @@ class IntegrationTokenAuthentication(BaseAuthentication):
         return "Token"
 
 
+class IntegrationTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI reference documents `IntegrationTokenAuthentication`."""
+
+    target_class = "districts.api_auth.IntegrationTokenAuthentication"
+    name = "integrationToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "An integration token from an administrator: `Token cvi_…`."}
+
+
 class RoleAndOperation(BasePermission):
     """The view's `roles` (a set of Role values, None for any member) and, for an integration
     token, the view's `operation` among the token's operations."""
@@ -94,12 +106,9 @@ class RoleAndOperation(BasePermission):
         return True
 
 
-DEFAULT_RATES = {"anon": "30/min", "login": "10/min", "user": "300/min", "integration": "600/min"}
-
-
 def api_rates() -> dict[str, str]:
-    """Rates per scope; `API_THROTTLE_RATES` in settings overrides any of them."""
-    return {**DEFAULT_RATES, **getattr(settings, "API_THROTTLE_RATES", {})}
+    """Rates per scope (anon, login, user, integration): `API_THROTTLE_RATES` in settings."""
+    return settings.API_THROTTLE_RATES
 
 
 class ApiRateThrottle(SimpleRateThrottle):

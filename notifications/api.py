@@ -16,12 +16,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from districts.access import scope_of
-from districts.api_support import (
+from core.api import (
     CODE_PARAMETER,
     CONFLICT_RESPONSE,
     ApiView,
-    DistrictField,
     StrictBooleanField,
     StrictCharField,
     StrictFloatField,
@@ -32,6 +30,8 @@ from districts.api_support import (
     responses_with_errors,
     utc_datetime,
 )
+from districts.access import scope_of
+from districts.api_fields import DistrictField
 from districts.models import CPD_ROLES, OUTREACH_ROLES, Channel, IntegrationToken, Organization, Role
 
 from .access import get_incident_for_user, get_notification_for_user, incidents_for_user, notifications_for_user
@@ -126,15 +126,11 @@ class IncidentOutput(serializers.Serializer):
     entered_at = utc_datetime()
     entered_by = serializers.CharField(source="entered_by.username", allow_null=True, default=None)
     updated_at = utc_datetime()
-    scenarios = serializers.SerializerMethodField()
+    # No source on the incident yet: always an empty list until protocols records the matches.
+    scenarios = serializers.ListField(
+        child=serializers.CharField(), read_only=True, default=list,
+        help_text="Matched scenario playbook codes. Always empty for now: protocols will record the matches.")
     notifications = IncidentNotificationOutput(many=True)
-
-    def get_scenarios(self, incident) -> list[str]:
-        """Matched playbook codes (the protocols app records them; none until it does)."""
-        scenarios = getattr(incident, "scenarios", None)
-        if scenarios is None or not hasattr(scenarios, "all"):
-            return []
-        return [str(getattr(s, "code", s)) for s in scenarios.all()]
 
 
 def _incidents_with_details(queryset):

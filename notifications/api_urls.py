@@ -1,6 +1,6 @@
 from django.urls import path
 
-from districts.api_support import endpoint
+from core.api import endpoint
 
 from . import api
 

@@ -7,16 +7,13 @@ summary on the Notification instead.
 """
 
 import re
-from datetime import datetime
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from districts.access import scope_of
-from districts.api_support import (
-    CHICAGO,
+from core.api import (
     ApiView,
     StrictCharField,
     StrictIntegerField,
@@ -26,6 +23,8 @@ from districts.api_support import (
     responses_with_errors,
     utc_datetime,
 )
+from core.dates import month_boundaries
+from districts.access import scope_of
 from districts.models import OUTREACH_ROLES, IntegrationToken
 from notifications.access import notifications_for_user
 from notifications.models import Notification
@@ -68,15 +67,6 @@ class ResponseOutput(serializers.Serializer):
 def _logs():
     return ResponseLog.objects.select_related("notification__incident", "created_by").prefetch_related(
         "referrals", Prefetch("follow_ups", queryset=FollowUp.objects.order_by("due_on")))
-
-
-def month_window(text: str) -> tuple[datetime, datetime]:
-    """The Chicago-local calendar month `YYYY-MM` as [start, end) aware datetimes."""
-    match = MONTH.match(text)
-    year, month = int(match.group(1)), int(match.group(2))
-    start = datetime(year, month, 1, tzinfo=CHICAGO)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=CHICAGO)
-    return start, end
 
 
 class ResponseCreateApi(ApiView):
@@ -150,6 +140,7 @@ class ResponseListApi(ApiView):
         filters.is_valid(raise_exception=True)
         logs = _logs().filter(organization_id=scope_of(request.user).organization_id)
         if "month" in filters.validated_data:
-            start, end = month_window(filters.validated_data["month"])
+            year, month = MONTH.match(filters.validated_data["month"]).groups()
+            start, end = month_boundaries(int(year), int(month))
             logs = logs.filter(created_at__gte=start, created_at__lt=end)
         return self.paginate(logs.order_by("-created_at", "-id"), ResponseOutput)

@@ -1,10 +1,14 @@
-"""The API's shared parts: the base view, strict input, error handling, the body limit, pagination,
-and the fields every app's API uses (districts as three digits, times in UTC).
+"""The API kit every app's `api.py` builds on: the base view, strict input, error handling, the
+body limit, pagination, output and input times, and the error responses of the schema.
 
 Errors follow API.md: 400 `{"field": ["message"]}` (problems not tied to one field under
 `non_field_errors`), 401/403/404/409/413/429 `{"detail": "message"}`. Every rejected request
-is written to the audit trail as `api.rejected` with the status and the names of the fields at
-fault (never their values), so probing and broken integrations are visible.
+is handed to the `API_REJECTION_HOOK` named in settings (the audit trail's `api.rejected`)
+with the status and the names of the fields at fault (never their values), so probing and
+broken integrations are visible.
+
+Who may call what (permissions) and how often (throttles) are wired in settings'
+`REST_FRAMEWORK`: they depend on the portal's roles and tokens, which live above this kit.
 """
 
 import datetime
@@ -12,31 +16,28 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from audit.services import audit_log
-
-from .api_auth import ApiRateThrottle, RoleAndOperation
-from .models import District, IntegrationToken, normalise_district
+from .dates import CHICAGO
+from .exceptions import Conflict
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-CHICAGO = ZoneInfo("America/Chicago")
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -54,8 +55,6 @@ class BodyTooLarge(exceptions.APIException):
 
 
 def _translate(exc):
-    from notifications.exceptions import Conflict
-
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, Conflict):
@@ -68,7 +67,7 @@ def _translate(exc):
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, plus domain exceptions, 400s keyed by field, and the audit of rejections."""
+    """DRF's handler, plus domain exceptions, 400s keyed by field, and the record of rejections."""
     exc = _translate(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -78,7 +77,7 @@ def api_exception_handler(exc, context):
     elif response.status_code == 400 and set(response.data) == {"detail"}:
         response.data = {"non_field_errors": [response.data["detail"]]}
     if response.status_code != status.HTTP_429_TOO_MANY_REQUESTS:  # floods are counted by the throttle, not logged
-        _audit_rejection(context.get("request"), context.get("view"), response)
+        _record_rejection(context.get("request"), context.get("view"), response)
     return response
 
 
@@ -88,10 +87,12 @@ def _operation_name(view) -> str:
     return getattr(op, "operation", None) or op.__name__
 
 
-def _audit_rejection(request, view, response) -> None:
-    if request is None:
-        return
-    auth = getattr(request, "_auth", None)
+def rejection_data(request, view, response) -> dict:
+    """What is recorded of a rejected request: method, path, status, operation, and the names of
+    the fields at fault (400) or the reason (otherwise); never a submitted value.
+
+    A credential with a `code` (an integration token) is named by it.
+    """
     data = {
         "method": request.method,
         "path": request.path[:200],
@@ -105,11 +106,20 @@ def _audit_rejection(request, view, response) -> None:
     elif isinstance(response.data, dict) and "detail" in response.data:
         data["reason"] = _printable(str(response.data["detail"]))
     data["path"] = _printable(data["path"])
-    if isinstance(auth, IntegrationToken):
-        data["integration_token"] = str(auth.code)
+    code = getattr(getattr(request, "_auth", None), "code", None)
+    if code is not None:
+        data["integration_token"] = str(code)
+    return data
+
+
+def _record_rejection(request, view, response) -> None:
+    hook = getattr(settings, "API_REJECTION_HOOK", None)
+    if request is None or not hook:
+        return
     try:
         with transaction.atomic():  # a savepoint: a failed write must not spoil the caller's transaction
-            audit_log(actor=getattr(request, "_user", None), source="api", action="api.rejected", data=data)
+            import_string(hook)(actor=getattr(request, "_user", None),
+                                data=rejection_data(request, view, response))
     except Exception:  # noqa: BLE001 - a failed audit write must not turn a 4xx into a 500
         logger.exception("could not audit a rejected API request")
 
@@ -154,6 +164,8 @@ def _reject_constant(name: str):
 # --- pagination -------------------------------------------------------------------------
 
 class ApiPagination(PageNumberPagination):
+    """The API's one page size (settings name no other)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -168,7 +180,8 @@ class PageSerializer(serializers.Serializer):
 # --- the base view ----------------------------------------------------------------------
 
 class ApiView(APIView):
-    """One operation. Subclasses set `roles` (None: any member) and `operation` (for tokens).
+    """One operation. Subclasses set `roles` (None: any member) and `operation` (for tokens),
+    which the permission classes in settings' `REST_FRAMEWORK` read.
 
     Where API.md puts two operations on one path (`GET` and `POST /incidents/`), `endpoint()`
     joins their views; `op` is then the view class that handles the request's method, and its
@@ -177,13 +190,8 @@ class ApiView(APIView):
 
     roles: frozenset | None = None
     operation: str | None = None
-    permission_classes = [IsAuthenticated, RoleAndOperation]
     parser_classes = [LimitedJSONParser]
-    throttle_classes = [ApiRateThrottle]
     pagination_class = ApiPagination  # read by the schema generator for list responses
-
-    def get_exception_handler(self):
-        return api_exception_handler
 
     @property
     def op(self) -> type["ApiView"]:
@@ -201,7 +209,7 @@ class ApiView(APIView):
         """
         PageSerializer(data={k: v for k, v in self.request.query_params.items() if k in PageSerializer.names}
                        ).is_valid(raise_exception=True)
-        paginator = ApiPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         if shown is not None:
             shown(page)
@@ -267,30 +275,6 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
-
-
-@extend_schema_field({"oneOf": [{"type": "string", "pattern": "^[0-9]{1,3}$"}, {"type": "integer"}],
-                      "description": "CPD district number; `\"007\"`, `\"7\"` and `7` are the same."})
-class DistrictField(serializers.Field):
-    """A CPD district as three digits; accepts an integer or an unpadded string on input."""
-
-    default_error_messages = {
-        "invalid": "A district is a CPD district number, e.g. \"007\" or 7.",
-        "unknown": "No district {number}.",
-    }
-
-    def to_internal_value(self, data) -> District:
-        try:
-            number = normalise_district(data)
-        except ValueError:
-            self.fail("invalid")
-        district = District.objects.filter(number=number).first()
-        if district is None:
-            self.fail("unknown", number=number)
-        return district
-
-    def to_representation(self, value) -> str:
-        return value.number if isinstance(value, District) else str(value)
 
 
 def utc_datetime(**kwargs) -> serializers.DateTimeField:

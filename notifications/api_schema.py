@@ -1,42 +1,8 @@
-"""OpenAPI generation for the API (drf-spectacular): component names and the integration token scheme.
-
-Kept apart from `api_support` because DRF loads the schema class from settings while its own
-modules are still importing.
+"""What notifications documents in the OpenAPI reference beyond its API views: the SMS
+provider's callbacks (`inbound.py`, plain Django views, signed rather than authenticated) and
+the body of an outbound webhook (`transports.py`). Wired as a drf-spectacular postprocessing
+hook in settings.
 """
-
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import get_doc
-
-
-class ApiSchema(AutoSchema):
-    """Names components after their view: `IncidentCreateApi.OutputSerializer` → `IncidentCreateOutput`,
-    so the nested HackSoft-style serializers never collide."""
-
-    def get_serializer_name(self, serializer, direction) -> str:
-        cls = serializer if isinstance(serializer, type) else type(serializer)
-        parts = [part.removesuffix("Serializer").removesuffix("Api") for part in cls.__qualname__.split(".")]
-        parts = [part for i, part in enumerate(parts) if part and (i == 0 or part not in ("Output", "Input"))
-                 or i == len(parts) - 1]
-        return "".join(dict.fromkeys(parts)) or cls.__name__
-
-
-    def get_description(self) -> str:
-        """The docstring of the operation's own view class, also where `endpoint()` joined two."""
-        description = super().get_description()
-        method = (self.method or "").lower()
-        owner = next((klass for klass in type(self.view).__mro__ if method in vars(klass)), None)
-        own = vars(owner).get("__doc__") if owner is not None else None
-        return get_doc(owner) if own else description
-
-
-class IntegrationTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "districts.api_auth.IntegrationTokenAuthentication"
-    name = "integrationToken"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "An integration token from an administrator: `Token cvi_…`."}
 
 
 def _form(properties: dict[str, str], required: list[str]) -> dict:
