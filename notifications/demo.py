@@ -14,13 +14,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from audit.services import audit_log
-from districts.demo import seeded_user_ids
+from core.dates import CHICAGO
 from districts.geo import locate
 from districts.models import Membership, Role
 
@@ -29,7 +28,6 @@ from .models import Incident, Notification, Victim
 from .services import incident_create, incidents_import
 
 HISTORY_CSV = Path(__file__).resolve().parent / "data" / "shooting_victimizations_2024-09_to_2026-08.csv"
-CHICAGO = ZoneInfo("America/Chicago")
 
 
 @dataclass(frozen=True)
@@ -77,11 +75,9 @@ def seed(stdout) -> None:
 
 def seed_live_incidents() -> str:
     """Enter the live demo incidents that are not there yet; returns a summary line."""
-    # Only the seed's own accounts act in the demo, never a real member of the same district.
-    ours = seeded_user_ids()
-    users = get_user_model().objects.filter(pk__in=ours)
-    desk = {m.district.number: m.user for m in Membership.objects.filter(
-        role=Role.CPD_STAFF, user__in=ours).select_related("user", "district")}
+    User = get_user_model()
+    desk = {m.district.number: m.user
+            for m in Membership.objects.filter(role=Role.CPD_STAFF).select_related("user", "district")}
     created = 0
     now = timezone.now()
     for live in LIVE_INCIDENTS:
@@ -98,7 +94,7 @@ def seed_live_incidents() -> str:
             hospital=live.hospital or None, scene_status=live.scene_status, note=live.note,
         )
         created += was_created
-        _progress(incident, live, users=users)
+        _progress(incident, live, users=User.objects)
     return f"live incidents: {created} entered, {len(LIVE_INCIDENTS) - created} already there"
 
 

@@ -11,19 +11,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.dates import CHICAGO
 from districts.access import scope_of
 from districts.geo import locate
 from districts.models import Beat, CommunityArea, District, Hospital, normalise_district
 
 from .models import Incident, Victim
 
-CHICAGO = ZoneInfo("America/Chicago")
 FUTURE_GRACE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=30)
 MAX_VICTIMS = 50

@@ -6,17 +6,15 @@ Notification, never the organisation-only record in `responses/`.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from core.dates import day_and_week_start
 from districts.models import Channel, District
 from districts.selectors import organizations_in_district
 
 from .models import Delivery, Incident, Notification, TimelineEntry
-
-CHICAGO = ZoneInfo("America/Chicago")
 
 # How far along an organisation is, for ordering and colour: later steps win.
 STATUS_TONE = {
@@ -118,13 +116,6 @@ def incident_clocks(incident: Incident) -> list[Clock]:
 
 def incident_timeline(incident: Incident) -> QuerySet[TimelineEntry]:
     return TimelineEntry.objects.filter(incident=incident).order_by("at", "id")
-
-
-def day_and_week_start(now: datetime) -> tuple[datetime, datetime]:
-    """(start of today, start of this week, Monday) in Chicago time, as aware datetimes."""
-    local = timezone.localtime(now, CHICAGO)
-    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return today, today - timedelta(days=today.weekday())
 
 
 def board_incidents(*, district: District, now: datetime | None = None) -> dict[str, list[Incident]]:

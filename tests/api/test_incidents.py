@@ -1,12 +1,12 @@
 """`/api/v1/incidents/`: create, list, detail and correct, for each role in and out of scope."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from audit.models import Event
+from core.dates import CHICAGO
 from notifications.models import Incident, Notification
 from tests.api.conftest import incident_payload, token_client
 from tests.conftest import AUSTIN_POINT
@@ -60,7 +60,7 @@ def test_a_district_may_be_given_as_a_number_or_an_unpadded_string(api_client, c
 
 
 def test_a_time_without_an_offset_is_chicago_time_and_comes_back_in_utc(api_client, cpd_user):
-    local = (timezone.now() - timedelta(hours=1)).astimezone(ZoneInfo("America/Chicago")).replace(microsecond=0)
+    local = (timezone.now() - timedelta(hours=1)).astimezone(CHICAGO).replace(microsecond=0)
     payload = incident_payload(occurred_at=local.replace(tzinfo=None).isoformat())
     response = api_client(cpd_user).post(URL, payload, format="json")
 

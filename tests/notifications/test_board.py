@@ -4,12 +4,12 @@ status, the stale contacts of the covering organisations, and who may see it."""
 import ast
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.dates import CHICAGO
 from districts.models import Channel
 from notifications.acknowledgements import notification_acknowledge
 from notifications.models import Incident, Notification
@@ -17,8 +17,6 @@ from notifications.selectors import board_incidents
 from notifications.services import incident_create
 from notifications.summary import notification_status_set
 from tests.conftest import AUSTIN_POINT, ENGLEWOOD_POINT
-
-CHICAGO = ZoneInfo("America/Chicago")
 
 
 def enter(actor, point=ENGLEWOOD_POINT, minutes_ago=3, **extra) -> Incident:

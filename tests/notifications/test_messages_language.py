@@ -4,12 +4,12 @@ locmem SMS backend and Django's mail outbox: the messages as a phone and an inbo
 
 import uuid
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
+from core.dates import CHICAGO
 from districts.models import Channel, Membership, OnCall, Role
 from notifications import sms
 from responses.services import followup_reminders_send, response_log
@@ -18,8 +18,6 @@ from tests.responses.factories import make_notification
 from tests.workers import incident_notify
 
 pytestmark = pytest.mark.django_db
-
-CHICAGO = ZoneInfo("America/Chicago")
 NOTE = "Victim Jamal Carter, 19, brother of a Black P Stones member"
 TASK = "Visit Jamal Carter's mother on S Halsted"
 MESES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
