@@ -15,7 +15,7 @@ from pathlib import Path
 from django.db import transaction
 
 from . import geo
-from .models import Beat, CommunityArea, Coverage, District, Hospital, Organization
+from .models import Beat, CommunityArea, Coverage, District, Hospital, Organization, normalise_district
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -76,10 +76,10 @@ def _upsert(model, lookup: dict, values: dict) -> tuple[bool, bool]:
 
 def district_number(raw: object) -> str:
     """'7', 7, '7.0' and '007' all become '007'; anything else raises RowError."""
-    text = str(raw).strip()
-    if re.fullmatch(r"\d{1,3}(\.0)?", text):
-        return f"{int(float(text)):03d}"
-    raise RowError(f"{text!r} is not a district number")
+    try:
+        return normalise_district(raw, spreadsheet=True)
+    except ValueError:
+        raise RowError(f"{str(raw).strip()!r} is not a district number") from None
 
 
 def _check_point(latitude: object, longitude: object) -> None:

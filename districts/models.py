@@ -19,10 +19,18 @@ def webhook_secret_new() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def normalise_district(value) -> str:
-    """`7`, `"7"`, `"07"`, `"007"` → `"007"`; anything else raises ValueError."""
+def normalise_district(value, *, spreadsheet: bool = False) -> str:
+    """`7`, `"7"`, `"07"`, `"007"` → `"007"`; anything else raises ValueError.
+
+    `spreadsheet=True` (the data loaders) also takes a whole number written as a float, `7.0` or
+    `"7.0"`, as a spreadsheet or pandas column writes it; people and the API may not.
+    """
     if isinstance(value, bool):
         raise ValueError
+    if spreadsheet and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif spreadsheet and isinstance(value, str) and value.strip().endswith(".0"):
+        value = value.strip().removesuffix(".0")
     if isinstance(value, int):
         text = str(value)
     elif isinstance(value, str):
