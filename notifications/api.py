@@ -6,8 +6,6 @@ Outreach sees an incident as a notification carries it: no RD number, no exact p
 as age bands and sex only.
 """
 
-import uuid
-
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
@@ -33,6 +31,7 @@ from core.api import (
 from districts.access import scope_of
 from districts.api_fields import DistrictField
 from districts.models import CPD_ROLES, OUTREACH_ROLES, Channel, IntegrationToken, Organization, Role
+from districts.selectors import organization_by_code
 
 from .access import get_incident_for_user, get_notification_for_user, incidents_for_user, notifications_for_user
 from .acknowledgements import notification_acknowledge
@@ -406,12 +405,7 @@ class NotificationStatusApi(ApiView):
 
 def _organization_for_supervisor(request, code) -> Organization:
     """The supervisor's own organisation; any other code is a 404 (never say it exists)."""
-    scope = scope_of(request.user)
-    try:
-        code = uuid.UUID(str(code))
-    except ValueError:
-        raise Http404("No such organisation.") from None
-    organization = Organization.objects.filter(code=code, pk=scope.organization_id).first()
+    organization = organization_by_code(code, organization_id=scope_of(request.user).organization_id)
     if organization is None:
         raise Http404("No such organisation.")
     return organization

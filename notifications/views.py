@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from districts.access import require_role, scope_of
 from districts.geo import Place, locate
-from districts.models import Beat, CommunityArea, District, Role
-from districts.selectors import organizations_covering
+from districts.models import District, Role
+from districts.selectors import beats_by_district, board_district, organizations_covering_place, pilot_districts
 
 from . import selectors
 from .access import get_incident_for_user
@@ -32,19 +32,10 @@ READERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ANALYST, Role.ADMIN)
 POLL_SECONDS = 2.5
 
 
-def _beats_by_district(form: IncidentForm) -> dict[str, list[str]]:
-    numbers = [number for number, _ in form.fields["district"].choices]
-    beats: dict[str, list[str]] = {}
-    for number, district in Beat.objects.filter(district__number__in=numbers).values_list("number",
-                                                                                         "district__number"):
-        beats.setdefault(district, []).append(number)
-    return beats
-
-
 def _form_page(request, form, victims, *, incident=None, status=200):
     return render(request, "notifications/incident_form.html", {
         "form": form, "victims": victims, "incident": incident,
-        "beats_by_district": _beats_by_district(form),
+        "beats_by_district": beats_by_district(number for number, _ in form.fields["district"].choices),
     }, status=status)
 
 
@@ -161,26 +152,17 @@ def locate_point(request):
 
 def _covering_names(place) -> list[str]:
     """Who an incident at this place would notify: the form previews it before saving."""
-    def pk(model, number):
-        if not number or not str(number).isdigit():
-            return None
-        return model.objects.filter(number=number).values_list("pk", flat=True).first()
-
-    area = pk(CommunityArea, place.community_area)
-    beat, district = pk(Beat, place.beat), pk(District, place.district)
-    return [str(org) for org in organizations_covering(community_area_id=area, beat_id=beat, district_id=district)]
+    return [str(org) for org in organizations_covering_place(
+        district=place.district, beat=place.beat, community_area=place.community_area)]
 
 
 def _board_district(request) -> District:
     scope = require_role(request.user, *READERS)
-    districts = District.objects.defer("boundary")
-    if scope.is_cpd:
-        return districts.get(pk=scope.district_id)
-    number = request.GET.get("district") or (districts.filter(is_pilot=True).first() or districts.first()).number
-    try:
-        return districts.get(number=f"{int(number):03d}")
-    except (ValueError, District.DoesNotExist):
-        raise Http404("No such district.") from None
+    district = board_district(district_id=scope.district_id if scope.is_cpd else None,
+                              number=request.GET.get("district"))
+    if district is None:
+        raise Http404("No such district.")
+    return district
 
 
 def _board_context(district: District) -> dict:
@@ -199,8 +181,7 @@ def board(request):
     ])
     context.update(
         stale=selectors.stale_channels(district=district),
-        districts=District.objects.defer("boundary").filter(is_pilot=True) if scope_of(request.user).citywide
-        else None,
+        districts=pilot_districts() if scope_of(request.user).citywide else None,
         live_url=reverse("notifications:board_live") + f"?district={district.number}",
         poll_seconds=POLL_SECONDS,
         can_enter=scope_of(request.user).role in WRITERS,
