@@ -7,6 +7,9 @@ export UV_PROJECT_ENVIRONMENT := .venv
 UV_VERSION := 0.13.9
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# The ports `make demo` and `make stack` serve on. Each sets PORTAL_PORT from its own, so the
+# links in messages (SITE_URL, when not set explicitly) point at the address actually served.
+DEMO_PORT ?= 8000
 STACK_PORT ?= 8000
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
@@ -14,9 +17,10 @@ MANAGE := $(PY) manage.py
 .PHONY: help demo test venv lint stack bench bench-notify bench-pages fuzz clean
 
 help:
-	@echo "make demo   install, migrate, seed real Chicago data, serve on http://127.0.0.1:8000"
-	@echo "make test   the whole suite against PostgreSQL and Redis"
-	@echo "make stack  gunicorn, outbox relay, Celery worker and beat against DATABASE_URL/REDIS_URL"
+	@echo "make demo   install, migrate, seed real Chicago data, serve on http://127.0.0.1:$(DEMO_PORT) (DEMO_PORT=…)"
+	@echo "make test   the whole suite against PostgreSQL and Redis, then the SQLite-marked tests on SQLite"
+	@echo "make stack  gunicorn, outbox relay, Celery worker and beat against DATABASE_URL/REDIS_URL;"
+	@echo "            real geography and organisations, no demo accounts unless DEMO=1 (STACK_PORT=…)"
 	@echo "make bench  every benchmark (bench-notify, bench-pages); make fuzz: the long API fuzz run"
 
 # uv itself comes from the package index into .tools/, unless it is already on PATH.
@@ -32,11 +36,12 @@ venv: .venv/.synced
 	$(UV) sync --locked --python "$$(scripts/find-python)"
 	@touch $@
 
+demo: export PORTAL_PORT := $(DEMO_PORT)
 demo: venv
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
 	@echo ""
-	@echo "Serving the CVI Portal on http://127.0.0.1:8000 with the outbox relay (Ctrl-C to stop)."
+	@echo "Serving the CVI Portal on http://127.0.0.1:$(DEMO_PORT) with the outbox relay (Ctrl-C to stop)."
 	.venv/bin/honcho start -f Procfile.demo
 
 test: venv
@@ -44,15 +49,22 @@ test: venv
 	scripts/browser
 	scripts/compose
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	@echo "The tests marked sqlite, again on the embedded default (SQLite, no Redis):"
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL CVI_TEST_DB=sqlite $(PY) -m pytest -m sqlite -q
 
 lint: venv
 	.venv/bin/ruff check .
 
+# The production shape: real geography and organisations, no accounts. DEMO=1 adds the demo
+# accounts and incidents (seed_demo, which refuses a database with real accounts).
+stack: export PORTAL_PORT := $(STACK_PORT)
 stack: venv
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make stack needs DATABASE_URL and REDIS_URL (see .env.example)"; exit 1; }
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input -v0
-	$(MANAGE) seed_demo
+	$(MANAGE) load_geography
+	$(MANAGE) load_organizations
+	$(if $(filter 1,$(DEMO)),$(MANAGE) seed_demo,@echo "No accounts were created: see the README, 'The first administrator' (or make stack DEMO=1)")
 	@echo "Serving gunicorn on http://127.0.0.1:$(STACK_PORT), with the outbox relay, a Celery worker and beat (Ctrl-C stops all)."
 	.venv/bin/honcho start -f Procfile -p $(STACK_PORT)
 

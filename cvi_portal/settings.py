@@ -47,7 +47,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfiguredEnv("ALLOWED_HOSTS must be set when DEBUG=false")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address links in messages point at. Set it for a real deployment; without it, the local
+# address on PORTAL_PORT, the port `make demo` and `make stack` serve on (8000 by default).
+PORTAL_PORT = env_int("PORTAL_PORT", 8000, minimum=1)
+SITE_URL = (env_str("SITE_URL") or f"http://127.0.0.1:{PORTAL_PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -3,14 +3,28 @@
 DATABASE_URL and REDIS_URL default to the local services so a bare `pytest` works; the
 Makefile sets them explicitly. Celery runs eagerly here; tests of the delivery path start
 real workers with their own settings (tests/workers.py).
+
+CVI_TEST_DB=sqlite (make test's second run, `-m sqlite`) sets neither default: the tests then
+run on the embedded default, SQLite and no Redis, with the test database in a file of its own
+(not in memory, so threads and the WAL behave as they do for a user).
 """
 
 import os
+import tempfile
+from pathlib import Path
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cvi")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+ON_SQLITE = os.environ.get("CVI_TEST_DB") == "sqlite"
+if ON_SQLITE:
+    # Empty, not unset: a .env file next to manage.py fills in only what is not set at all.
+    os.environ.update({"DATABASE_URL": "", "REDIS_URL": "", "CELERY_BROKER_URL": ""})
+else:
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cvi")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 
 from .settings import *  # noqa: E402,F403
+
+if ON_SQLITE:
+    DATABASES["default"]["TEST"] = {"NAME": Path(tempfile.gettempdir()) / f"cvi-test-{os.getpid()}.sqlite3"}  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -55,9 +55,10 @@ Channel.objects.create(organization=org, kind=Channel.Kind.EMAIL, target="dispat
 
 def embedded_env(var_dir: Path) -> dict:
     """The environment of `make demo`: no database or Redis URL, the var dir in tmp."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SITE_URL"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "cvi_portal.settings", "CVI_VAR_DIR": str(var_dir), "DEBUG": "true",
+    env = {key: value for key, value in os.environ.items() if key not in {"SITE_URL", "PORTAL_PORT"}}
+    # Empty, not unset, so a .env file next to manage.py cannot fill them in either.
+    env.update({"DATABASE_URL": "", "REDIS_URL": "", "CELERY_BROKER_URL": "",
+                "DJANGO_SETTINGS_MODULE": "cvi_portal.settings", "CVI_VAR_DIR": str(var_dir), "DEBUG": "true",
                 "PYTHONUNBUFFERED": "1"})
     return env
 

@@ -167,3 +167,37 @@ def test_every_setting_read_from_the_environment_is_documented_in_env_example():
     documented = set(re.findall(r"^([A-Z0-9_]+)=", (BASE_DIR / ".env.example").read_text(), re.M))
     assert read - documented == set()
     assert {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"} <= read
+
+
+def show(tmp_path, expression: str, **env: str):
+    """The JSON value of `expression` (over the settings `s`) in a fresh process with `env`."""
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CVI_VAR_DIR": str(tmp_path),
+                   "DJANGO_SETTINGS_MODULE": "cvi_portal.settings", **env}
+    code = ("import json, django; django.setup(); from django.conf import settings as s; "
+            f"print(json.dumps({expression}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_links_in_messages_point_at_the_port_served_unless_site_url_is_set(tmp_path):
+    assert show(tmp_path, "s.SITE_URL") == "http://127.0.0.1:8000"
+    assert show(tmp_path, "s.SITE_URL", PORTAL_PORT="8123") == "http://127.0.0.1:8123"
+    assert show(tmp_path, "s.SITE_URL", PORTAL_PORT="8123", SITE_URL="https://portal.example.org/") == \
+        "https://portal.example.org"
+
+
+def test_the_embedded_sqlite_file_lives_in_the_var_dir_in_wal_mode_with_immediate_transactions(tmp_path):
+    expression = ("{'name': str(s.DATABASES['default']['NAME']), 'options': s.DATABASES['default']['OPTIONS'], "
+                  "'journal': __import__('django.db', fromlist=['connection']).connection.cursor()"
+                  ".execute('PRAGMA journal_mode').fetchone()[0]}")
+    shown = show(tmp_path, expression)
+    assert shown["name"] == str(tmp_path / "db.sqlite3")
+    assert shown["options"]["transaction_mode"] == "IMMEDIATE"
+    assert shown["options"]["timeout"] == 20
+    assert shown["journal"] == "wal"
+    # A sqlite:/// DATABASE_URL gets the same configuration.
+    other = tmp_path / "other.sqlite3"
+    assert show(tmp_path, "s.DATABASES['default']['OPTIONS']['transaction_mode']",
+                DATABASE_URL=f"sqlite:///{other}") == "IMMEDIATE"
