@@ -214,7 +214,8 @@ def run(world: dict, *, count: int, rate: float | None) -> dict:
     from django.utils import timezone
 
     from notifications.models import Delivery, Incident, Notification
-    from notifications.outbox import deliveries_create, outbox_wake
+    from notifications.outbox import deliveries_create
+    from notifications.relay import outbox_wake
 
     committed: dict[int, float] = {}
     started = time.time()

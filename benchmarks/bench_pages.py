@@ -81,7 +81,7 @@ def seed() -> None:
     from districts.loaders import load_geography, load_organizations
     from districts.models import Beat, CommunityArea, District, Hospital, Membership, Organization, Role
     from notifications.models import Incident, Notification, Victim
-    from notifications.summary import notification_status_set
+    from notifications.state import notification_status_set
     from responses.models import FollowUp
     from responses.services import response_log
 

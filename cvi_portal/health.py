@@ -9,12 +9,16 @@ failing checks named, so a load balancer or an on-call engineer sees why.
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-CANARY_KEY = "cvi:worker-canary"
+from notifications.models import Delivery
+from notifications.tasks import CANARY_KEY
+
+__all__ = ["CANARY_KEY", "healthz", "readyz"]  # CANARY_KEY: tests set and clear it
 CANARY_MAX_AGE = 180  # seconds; beat runs the canary every 60
 OUTBOX_MAX_AGE = 120  # seconds a due delivery may wait before the outbox counts as stuck
 
@@ -43,8 +47,6 @@ def _check_redis() -> dict:
 def _check_worker() -> dict:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"ok": True, "detail": "tasks run in-process"}
-    from django.core.cache import cache
-
     last = cache.get(CANARY_KEY)
     if last is None:
         return {"ok": False, "detail": "no worker has run the canary"}
@@ -53,8 +55,6 @@ def _check_worker() -> dict:
 
 
 def _check_outbox() -> dict:
-    from notifications.models import Delivery
-
     oldest = (
         Delivery.objects.filter(status=Delivery.Status.QUEUED, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at")

@@ -1,12 +1,17 @@
 """Demo data for the districts app: real geography and organisations, pilot districts,
 one account per role, and each organisation's channels (console mail and SMS in the demo).
 
-Idempotent: a second run changes nothing.
+Idempotent: a second run changes nothing. The seed touches only accounts it created itself
+(each creation is an audit event, `demo.account_created`): an existing account that happens
+to carry a demo username is left exactly as it is, never given a password, role or superuser.
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+
+from audit.models import Event
+from audit.services import audit_log
 
 from .loaders import load_geography, load_organizations
 from .models import Channel, District, Membership, OnCall, Organization, Role
@@ -28,6 +33,26 @@ DEMO_ACCOUNTS = [
     ("analyst", Role.ANALYST, "Priya", "Shah", None),
     ("admin", Role.ADMIN, "Jordan", "Blake", None),
 ]
+
+
+ACCOUNT_CREATED = "demo.account_created"
+
+
+def seeded_user_ids() -> set[int]:
+    """The primary keys of the accounts the demo seed created (and that still exist)."""
+    codes = Event.objects.filter(action=ACCOUNT_CREATED, object_type="auth.user").values_list("object_code", flat=True)
+    return {int(code) for code in codes if code.isdigit()}
+
+
+def accounts_not_seeded():
+    """Users the demo seed did not create: real people, or an administrator made by hand."""
+    return get_user_model().objects.exclude(pk__in=seeded_user_ids()).order_by("username")
+
+
+def demo_users() -> dict:
+    """{username: user} for the demo accounts the seed created; another account with the same
+    name is not in it."""
+    return {user.username: user for user in get_user_model().objects.filter(pk__in=seeded_user_ids())}
 
 
 def seed(stdout) -> None:
@@ -56,34 +81,41 @@ def _accounts(stdout) -> None:
     other = Organization.objects.get(name=DEMO_OTHER_ORGANIZATION)
     scopes = {"district": {"district": district}, "organization": {"organization": organization},
               "other_organization": {"organization": other}, None: {}}
+    ours = demo_users()
     for username, role, first, last, scope in DEMO_ACCOUNTS:
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"},
-        )
-        if created:
-            user.set_password(DEMO_PASSWORD)
+        user = ours.get(username)
+        if user is None:
+            if User.objects.filter(username=username).exists():
+                stdout.write(f"  {username}: an account the seed did not create has this name; left as it is")
+                continue
+            user = User.objects.create_user(username=username, password=DEMO_PASSWORD, first_name=first,
+                                            last_name=last, email=f"{username}@example.org")
+            audit_log(actor=None, source="system", action=ACCOUNT_CREATED, obj=user, data={"role": role})
+            ours[username] = user
         user.is_staff = user.is_superuser = role == Role.ADMIN
-        user.save()
+        user.save(update_fields=["is_staff", "is_superuser"])
         Membership.objects.update_or_create(
             user=user, defaults={"role": role, "district": None, "organization": None, **scopes[scope]}
         )
-    for username, tier in [("outreach.worker", OnCall.Tier.PRIMARY), ("outreach.backup", OnCall.Tier.BACKUP),
-                           ("outreach.supervisor", OnCall.Tier.SUPERVISOR)]:
-        OnCall.objects.get_or_create(organization=organization, user=User.objects.get(username=username), tier=tier)
-    OnCall.objects.get_or_create(organization=other, user=User.objects.get(username="other.worker"),
-                                 tier=OnCall.Tier.PRIMARY)
+    for username, org, tier in [("outreach.worker", organization, OnCall.Tier.PRIMARY),
+                                ("outreach.backup", organization, OnCall.Tier.BACKUP),
+                                ("outreach.supervisor", organization, OnCall.Tier.SUPERVISOR),
+                                ("other.worker", other, OnCall.Tier.PRIMARY)]:
+        if username in ours:
+            OnCall.objects.get_or_create(organization=org, user=ours[username], tier=tier)
 
 
 def _channels() -> None:
-    """Every organisation gets a shared email list; demo members get in-app, SMS and email."""
+    """Every organisation gets a shared email list; the seed's own members get in-app, SMS and
+    email (never anyone else: their phone and address are theirs to enter)."""
     for organization in Organization.objects.all():
         slug = "".join(ch for ch in organization.short_name.lower() if ch.isalnum())[:20] or "org"
         Channel.objects.get_or_create(
             organization=organization, user=None, kind=Channel.Kind.EMAIL,
             defaults={"target": f"dispatch@{slug}.example.org", "is_fallback": True},
         )
-    for membership in Membership.objects.filter(organization__isnull=False).select_related("user"):
+    members = Membership.objects.filter(organization__isnull=False, user__in=seeded_user_ids())
+    for membership in members.select_related("user"):
         user = membership.user
         for kind, target in [(Channel.Kind.IN_APP, user.username), (Channel.Kind.EMAIL, user.email),
                              (Channel.Kind.SMS, f"+1312555{user.pk:04d}")]:

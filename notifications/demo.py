@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audit.services import audit_log
 from core.dates import CHICAGO
+from districts.demo import seeded_user_ids
 from districts.geo import locate
 from districts.models import Membership, Role
 
@@ -75,9 +76,11 @@ def seed(stdout) -> None:
 
 def seed_live_incidents() -> str:
     """Enter the live demo incidents that are not there yet; returns a summary line."""
-    User = get_user_model()
-    desk = {m.district.number: m.user
-            for m in Membership.objects.filter(role=Role.CPD_STAFF).select_related("user", "district")}
+    # Only the seed's own accounts act in the demo, never a real member of the same district.
+    ours = seeded_user_ids()
+    users = get_user_model().objects.filter(pk__in=ours)
+    desk = {m.district.number: m.user for m in Membership.objects.filter(
+        role=Role.CPD_STAFF, user__in=ours).select_related("user", "district")}
     created = 0
     now = timezone.now()
     for live in LIVE_INCIDENTS:
@@ -94,7 +97,7 @@ def seed_live_incidents() -> str:
             hospital=live.hospital or None, scene_status=live.scene_status, note=live.note,
         )
         created += was_created
-        _progress(incident, live, users=User.objects)
+        _progress(incident, live, users=users)
     return f"live incidents: {created} entered, {len(LIVE_INCIDENTS) - created} already there"
 
 

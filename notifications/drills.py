@@ -2,7 +2,7 @@
 
 A drill is a Notification of kind drill with no incident, sent to every active channel of the
 organisation. Each delivery's outcome is written on its channel (`last_drill_at`,
-`last_drill_ok`, in outbox.py); a channel whose last drill died is stale (`Channel.is_stale`),
+`last_drill_ok`, in delivery.py); a channel whose last drill died is stale (`Channel.is_stale`),
 and the board lists it.
 """
 
@@ -13,7 +13,8 @@ from audit.services import audit_log
 from districts.models import Organization
 
 from .models import Delivery, Notification
-from .outbox import deliveries_create, outbox_wake
+from .outbox import deliveries_create
+from .relay import outbox_wake
 
 
 def notification_drill_send(*, organization: Organization, actor) -> Notification:
@@ -27,10 +28,6 @@ def notification_drill_send(*, organization: Organization, actor) -> Notificatio
         deliveries = deliveries_create(notification=notification, purpose=Delivery.Purpose.DRILL)
         audit_log(actor=actor, source=Source.WEB, action="notification.drill_sent", obj=notification,
                   data={"organization": str(organization.code), "deliveries": len(deliveries)})
-        transaction.on_commit(outbox_wake)
+        transaction.on_commit(outbox_wake, robust=True)
     return notification
 
-
-def stale_channels(*, organization: Organization):
-    """The organisation's active channels that failed their last drill."""
-    return organization.channels.filter(active=True, last_drill_ok=False).select_related("user")

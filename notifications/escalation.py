@@ -7,8 +7,13 @@ desk, and the timer stops. The timer is `Notification.next_escalation_at` (set w
 notification's deliveries are created); an acknowledgement clears it. Each step is anchored on
 the previous due time, not on when the sweep happened to run, so steps keep their schedule.
 
-The sweep runs in the outbox relay's loop (see relay.py for why) and takes `now` so tests move
-the clock instead of sleeping.
+A step whose tier is empty (no backup on the roster) is still taken on schedule but pages
+nobody: `escalation_paged_level` keeps the last step that reached somebody, so pages say
+"escalated" only when someone was paged and say plainly when nobody could be.
+
+The sweep runs in the outbox relay's loop (see relay.py for why), which hands the steps'
+deliveries over in the same pass; it takes `now` so tests move the clock instead of sleeping.
+This module never imports the relay: the relay calls it.
 """
 
 from datetime import datetime, timedelta
@@ -21,7 +26,8 @@ from audit.services import audit_log
 
 from .messages import ESCALATION_ROLES
 from .models import Delivery, Notification
-from .outbox import deliveries_create, outbox_wake, timeline_add
+from .outbox import deliveries_create, outbox_signal
+from .timeline import timeline_add
 
 LAST_LEVEL = 3
 SWEEP_BATCH = 100
@@ -35,8 +41,10 @@ def notification_escalate(*, notification: Notification, now: datetime) -> list[
     level = notification.escalation_level
     window = timedelta(minutes=notification.organization.ack_window_minutes)
     notification.next_escalation_at = due_at + window if level < LAST_LEVEL else None
-    notification.save(update_fields=["escalation_level", "next_escalation_at"])
     deliveries = deliveries_create(notification=notification, purpose=Delivery.Purpose.ESCALATION)
+    if deliveries:
+        notification.escalation_paged_level = level
+    notification.save(update_fields=["escalation_level", "escalation_paged_level", "next_escalation_at"])
     role = ESCALATION_ROLES[level]
     organization = notification.organization
     text = (f"{organization}: not acknowledged, escalated to {role} ({len(deliveries)} message(s))" if deliveries
@@ -65,7 +73,7 @@ def escalation_sweep(*, now: datetime | None = None) -> int:
             for notification in due:
                 notification_escalate(notification=notification, now=now)
             if due:
-                transaction.on_commit(outbox_wake)
+                outbox_signal()  # a NOTIFY is delivered at commit
         escalated += len(due)
         if len(due) < SWEEP_BATCH:
             return escalated

@@ -18,13 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Source
 from audit.services import audit_log
-from districts.models import Channel, Membership
 
-from . import sms
-from .acknowledgements import ack_token_read, notification_acknowledge
-from .exceptions import InvalidAcknowledgement, TransportError
-from .models import Delivery, Notification
-from .outbox import delivery_confirm, delivery_failure_record
+from . import selectors, sms
+from .acknowledgements import ack_token_read
+from .delivery import delivery_confirm, delivery_undelivered_record
+from .exceptions import InvalidAcknowledgement
+from .models import Delivery
+from .state import notification_acknowledge
 
 logger = logging.getLogger(__name__)
 
@@ -59,22 +59,6 @@ def _refuse(request, what: str) -> HttpResponse:
     return HttpResponseForbidden("signature check failed")
 
 
-def latest_unacknowledged_for_number(number: str) -> tuple[Notification | None, object]:
-    """The newest unacknowledged notification sent by SMS to this number, and the user the number
-    belongs to (None for a shared phone tree)."""
-    delivery = (Delivery.objects.filter(kind=Channel.Kind.SMS, target=number, notification__isnull=False,
-                                        notification__acknowledged_at__isnull=True)
-                .exclude(status__in=[Delivery.Status.CANCELLED, Delivery.Status.QUEUED])
-                .select_related("notification", "recipient").order_by("-created_at", "-id").first())
-    if delivery is None:
-        return None, None
-    user = delivery.recipient
-    if user is None:
-        member = Membership.objects.filter(phone=number, organization_id=delivery.notification.organization_id).first()
-        user = member.user if member else None
-    return delivery.notification, user
-
-
 @csrf_exempt
 @require_POST
 def sms_inbound(request):
@@ -87,7 +71,7 @@ def sms_inbound(request):
         return HttpResponseBadRequest("From is required")
     if word not in ACK_WORDS:
         return _twiml("Reply 1 to acknowledge the latest CVI notification.")
-    notification, user = latest_unacknowledged_for_number(number)
+    notification, user = selectors.awaiting_sms_acknowledgement(number)
     if notification is None:
         return _twiml("Nothing waiting to acknowledge. Thank you.")
     notification_acknowledge(notification=notification, actor=user, via="sms")
@@ -107,10 +91,7 @@ def sms_status(request):
         return HttpResponse(status=204)
     if status == "delivered":
         delivery_confirm(delivery=delivery, at=timezone.now())
-    elif status in ("failed", "undelivered") and delivery.status in (Delivery.Status.SENT, Delivery.Status.DELIVERED):
+    elif status in ("failed", "undelivered"):
         # Sent but never reached the phone: back into the outbox's retry schedule.
-        code = request.POST.get("ErrorCode", "")
-        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENDING)
-        delivery_failure_record(delivery=delivery, error=TransportError(
-            f"provider reported {status} {code}".strip(), permanent=code in {"30003", "30005", "30006"}))
+        delivery_undelivered_record(delivery=delivery, status=status, error_code=request.POST.get("ErrorCode", ""))
     return HttpResponse(status=204)

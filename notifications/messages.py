@@ -17,7 +17,6 @@ time in every language. Webhook `data` is language-neutral.
 
 from dataclasses import dataclass, field
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -25,11 +24,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override, pgettext
 
+from core.dates import CHICAGO
+
 from .acknowledgements import ack_url
 from .exceptions import TransportError
 from .models import Delivery, Notification
-
-CHICAGO = ZoneInfo("America/Chicago")
 
 INCIDENT_NOTIFIED = "incident.notified"
 INCIDENT_UPDATED = "incident.updated"
@@ -177,7 +176,9 @@ BUILDERS = {
 # Kinds whose message is about no notification (every other kind needs one).
 WITHOUT_NOTIFICATION = {FOLLOWUP_REMINDER}
 
-PURPOSE_MESSAGES = {
+# The one map from a delivery's purpose to the message it carries (a fallback keeps the kind
+# of the delivery it stands in for, in its payload).
+MESSAGE_BY_PURPOSE = {
     Delivery.Purpose.NOTIFY: INCIDENT_NOTIFIED,
     Delivery.Purpose.UPDATE: INCIDENT_UPDATED,
     Delivery.Purpose.ESCALATION: NOTIFICATION_ESCALATED,
@@ -189,7 +190,7 @@ PURPOSE_MESSAGES = {
 def webhook_body(delivery: Delivery) -> tuple[str, dict]:
     """The webhook's type and data, without rendering any template (a receiver parses, not reads).
     Only a notification goes to an organisation's webhook: a reminder is personal."""
-    kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
+    kind = delivery.payload.get("message") or MESSAGE_BY_PURPOSE.get(delivery.purpose, INCIDENT_NOTIFIED)
     if kind not in BUILDERS or kind in WITHOUT_NOTIFICATION or delivery.notification_id is None:
         raise TransportError(f"no {kind} message to send on this channel", permanent=True)
     return kind, _data(delivery, {"ack_url": ack_url(delivery)})
@@ -209,7 +210,7 @@ def message_for(delivery: Delivery) -> Message:
     the recipient's language (times stay in Chicago time). A kind with no builder here (or an
     incident message on a delivery with no notification) cannot be sent: a permanent
     TransportError."""
-    kind = delivery.payload.get("message") or PURPOSE_MESSAGES.get(delivery.purpose, INCIDENT_NOTIFIED)
+    kind = delivery.payload.get("message") or MESSAGE_BY_PURPOSE.get(delivery.purpose, INCIDENT_NOTIFIED)
     if kind not in BUILDERS or (kind not in WITHOUT_NOTIFICATION and delivery.notification_id is None):
         raise TransportError(f"no {kind} message to send on this channel", permanent=True)
     with override(message_language(delivery)):

@@ -20,19 +20,25 @@ a row one relay handed over away from the other until it is stale.
 import logging
 import select
 import signal
+import threading
 import time
 from datetime import datetime, timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from .delivery import delivery_dead_record
+from .escalation import escalation_sweep
 from .models import Delivery
-from .outbox import DUE_STATUSES, NOTIFY_CHANNEL, delivery_dead_record, due_deliveries
+from .outbox import DUE_STATUSES, NOTIFY_CHANNEL, due_deliveries, outbox_signal
+from .tasks import deliver
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+_in_process = threading.local()  # the embedded default: is this thread already relaying?
 
 
 def _timeouts(handover: float | None, sending: float | None) -> tuple[timedelta, timedelta]:
@@ -47,8 +53,6 @@ def deliveries_hand_over(*, now: datetime | None = None, batch: int = BATCH,
     When publishing fails (the broker is down) the rows not yet published are released so
     the next loop retries them at once; nothing is lost and nothing waits for a timeout.
     """
-    from .tasks import deliver
-
     now = now or timezone.now()
     handover_timeout = handover_timeout or _timeouts(None, None)[0]
     ids = _claim(now=now, batch=batch, handover_timeout=handover_timeout)
@@ -118,7 +122,9 @@ def deliveries_recover(*, now: datetime | None = None, sending_timeout: timedelt
 
 def relay_once(*, handover_timeout: float | None = None, sending_timeout: float | None = None,
                recover: bool = True) -> int:
-    """One pass: recover stuck rows, then hand over every due row. Returns how many were handed over."""
+    """One pass: recover stuck rows, then hand over due rows until a round finds none (so a
+    fallback written while a round was being sent goes out in the same pass). Returns how many
+    were handed over."""
     handover, sending = _timeouts(handover_timeout, sending_timeout)
     if recover:
         deliveries_recover(sending_timeout=sending)
@@ -126,8 +132,30 @@ def relay_once(*, handover_timeout: float | None = None, sending_timeout: float 
     while True:
         handed, broker_ok = deliveries_hand_over(batch=BATCH, handover_timeout=handover)
         total += handed
-        if handed < BATCH or not broker_ok:
+        if not handed or not broker_ok:
             return total
+
+
+def outbox_wake() -> None:
+    """After a commit that wrote deliveries: register it with
+    `transaction.on_commit(outbox_wake, robust=True)`, so that nothing a send does can turn the
+    committed write into an error answer.
+
+    With real workers it only signals the relay. With eager Celery (the embedded default, unit
+    tests) it sends the due rows in this process. A wake while this thread is already relaying
+    (a fallback queued during a send) returns at once: the running pass picks the new rows up,
+    so the send never recurses into itself.
+    """
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        outbox_signal()
+        return
+    if getattr(_in_process, "relaying", False):
+        return
+    _in_process.relaying = True
+    try:
+        relay_once()
+    finally:
+        _in_process.relaying = False
 
 
 class Relay:
@@ -169,14 +197,11 @@ class Relay:
         # A NOTIFY per incident can mean many passes a second; the sweeps for stuck rows and
         # escalations need not run more often than the poll.
         sweep = time.monotonic() - self.last_sweep >= self.poll
+        if sweep:
+            self.last_sweep = time.monotonic()
+            if self.escalate:
+                escalation_sweep()  # writes the steps' deliveries; the pass below hands them over
         relay_once(handover_timeout=self.handover_timeout, sending_timeout=self.sending_timeout, recover=sweep)
-        if not sweep:
-            return
-        self.last_sweep = time.monotonic()
-        if self.escalate:
-            from .escalation import escalation_sweep
-
-            escalation_sweep()
 
     def wait(self) -> None:
         """Sleep until a NOTIFY arrives or `poll` seconds pass (PostgreSQL), or just sleep."""
@@ -200,8 +225,6 @@ class Relay:
 
     def _listen(self):
         if self.listener is None or self.listener.closed:
-            import psycopg
-
             params = settings.DATABASES["default"]
             # libpq options from DATABASE_URL (sslmode, …); the others are Django's own.
             libpq = {k: v for k, v in params.get("OPTIONS", {}).items()

@@ -30,6 +30,7 @@ from .intake import (
     stored_fingerprint,
 )
 from .models import Delivery, Incident, Notification, TimelineEntry, Victim
+from .relay import outbox_wake
 from .routing import organizations_for_incident
 
 AUDIT_SOURCES = {Incident.Source.WEB: "web", Incident.Source.API: "api", Incident.Source.IMPORT: "system"}
@@ -114,7 +115,7 @@ def incident_create(
         return _existing_by_rd(clean), False
     try:
         with transaction.atomic():
-            incident = _incident_write(clean, actor=actor, source=source, fan_out=True)
+            incident = _incident_write(clean, actor=actor, source=source)
     except IntegrityError:
         # A concurrent request stored the same RD number between our check and our insert.
         if clean.rd_number and Incident.objects.filter(rd_number=clean.rd_number).exists():
@@ -123,15 +124,13 @@ def incident_create(
     return incident, True
 
 
-def _incident_write(clean: CleanIncident, *, actor, source: str, fan_out: bool) -> Incident:
+def _incident_write(clean: CleanIncident, *, actor, source: str) -> Incident:
     now = timezone.now()
     incident = Incident(source=source, entered_by=actor if getattr(actor, "is_authenticated", False) else None)
     _apply(incident, clean)
     _count_victims(incident, clean.victims)
     incident.save()
     _store_victims(incident, clean.victims)
-    if not fan_out:
-        return incident
     notifications = _notify(incident, organizations_for_incident(incident), now=now)
     TimelineEntry.objects.create(
         incident=incident, at=incident.entered_at, kind="incident.entered",
@@ -139,7 +138,7 @@ def _incident_write(clean: CleanIncident, *, actor, source: str, fan_out: bool) 
     )
     audit_log(actor=actor, source=AUDIT_SOURCES.get(source, "system"), action="incident.created", obj=incident,
               data={**_geo_data(incident), "organizations": [str(n.organization.code) for n in notifications]})
-    transaction.on_commit(outbox.outbox_wake)
+    transaction.on_commit(outbox_wake, robust=True)
     return incident
 
 
@@ -322,4 +321,4 @@ def _fan_out_correction(incident: Incident, changed: list[str], *, actor, source
               data={"fields": changed, **_geo_data(incident),
                     "updated": [str(n.organization.code) for n in updated],
                     "notified": [str(n.organization.code) for n in new]})
-    transaction.on_commit(outbox.outbox_wake)
+    transaction.on_commit(outbox_wake, robust=True)

@@ -1,11 +1,13 @@
+"""Celery tasks of the notifications app: thin, safe to run twice, all work in the services."""
+
 import time
 
 from celery import shared_task
 from django.core.cache import cache
 
-from cvi_portal.health import CANARY_KEY
+from .delivery import delivery_attempt
 
-from .outbox import delivery_attempt
+CANARY_KEY = "cvi:worker-canary"  # /readyz reads it (cvi_portal.health)
 
 
 @shared_task(name="notifications.tasks.worker_canary", ignore_result=True)

@@ -9,10 +9,9 @@ the first response and adds nothing. Call after `notifications.demo.seed`.
 import uuid
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from districts.demo import DEMO_ORGANIZATION
+from districts.demo import DEMO_ORGANIZATION, demo_users
 from notifications.models import Notification
 
 from .services import response_log
@@ -21,7 +20,7 @@ _KEYS = uuid.UUID("6f1d1c2e-0b7a-4c55-9a43-3c1b2d9e0a11")
 
 
 def seed(stdout) -> None:
-    worker = get_user_model().objects.filter(username="outreach.worker").first()
+    worker = demo_users().get("outreach.worker")  # the seed's own account, never a namesake
     if worker is None:
         return
     reached = Notification.objects.filter(organization__name=DEMO_ORGANIZATION, arrived_at__isnull=False,

@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: real data, one account per role, and a second run changes nothing."""
+"""`manage.py seed_demo`: real data, one account per role, and a second run changes nothing;
+it refuses a database with accounts it did not create, and never touches one."""
 
 import hashlib
 from io import StringIO
@@ -6,7 +7,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import models
 from django.test import override_settings
 
@@ -20,9 +21,9 @@ pytestmark = pytest.mark.django_db
 NOT_SEEDED = {"sessions.session", "admin.logentry", "auth.permission", "contenttypes.contenttype"}
 
 
-def seed() -> str:
+def seed(*args: str) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -88,3 +89,47 @@ def test_the_pilot_districts_follow_the_setting(reference_data):
     districts_demo.seed(output)  # the districts part of seed_demo
     assert set(District.objects.filter(is_pilot=True).values_list("number", flat=True)) == {"007", "011"}
     assert "pilot districts (2, set PILOT_DISTRICTS to change): 007 Englewood, 011 Harrison" in output.getvalue()
+
+
+def test_it_refuses_a_database_with_an_account_it_did_not_create_and_names_the_override():
+    get_user_model().objects.create_user("maria.lopez", password="her-own-password-1")
+    with pytest.raises(CommandError) as refused:
+        seed()
+    message = str(refused.value)
+    assert "user accounts the demo seed did not create (maria.lopez)" in message
+    assert "--allow-existing-users" in message
+    assert list(get_user_model().objects.values_list("username", flat=True)) == ["maria.lopez"]
+    assert not Membership.objects.exists()
+
+
+def test_it_never_promotes_or_touches_an_existing_account_named_admin():
+    existing = get_user_model().objects.create_user("admin", password="the-owners-password-1", email="o@cpd.test")
+    with pytest.raises(CommandError):
+        seed()
+    output = seed("--allow-existing-users")
+
+    existing.refresh_from_db()
+    assert not existing.is_superuser and not existing.is_staff
+    assert existing.check_password("the-owners-password-1") and not existing.check_password(DEMO_PASSWORD)
+    assert existing.email == "o@cpd.test"
+    assert not Membership.objects.filter(user=existing).exists()
+    assert "admin: an account the seed did not create has this name; left as it is" in output
+    assert not get_user_model().objects.filter(is_superuser=True).exists()
+
+
+def test_with_the_override_it_seeds_beside_existing_accounts_and_a_second_run_changes_nothing(client):
+    get_user_model().objects.create_user("maria.lopez", password="her-own-password-1")
+    output = seed("--allow-existing-users")
+    for username, _, *_ in DEMO_ACCOUNTS:
+        assert f"  {username:<22}" in output
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+        client.logout()
+    assert not Membership.objects.filter(user__username="maria.lopez").exists()
+    assert not get_user_model().objects.get(username="maria.lopez").channels.exists()
+
+    first = fingerprint()
+    seed("--allow-existing-users")
+    assert fingerprint() == first
+    # Once only its own accounts remain, a run without the override is not refused.
+    get_user_model().objects.filter(username="maria.lopez").delete()
+    assert "Demo accounts" in seed()

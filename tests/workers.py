@@ -16,13 +16,15 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from notifications.models import Delivery, Incident, Notification
-from notifications.outbox import deliveries_create, outbox_wake
+from notifications.services import incident_create
+from tests.conftest import ENGLEWOOD_POINT
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "b_notify"
@@ -191,15 +193,16 @@ class WebhookReceiver:
 
 
 def incident_notify(*, district, organization, block: str = "6300 S HALSTED ST", victims: int = 1,
-                    note: str = "") -> Notification:
-    """The rows incident intake writes for one organisation, in one transaction, then the wake."""
-    with transaction.atomic():
-        incident = Incident.objects.create(occurred_at=timezone.now(), block=block, district=district,
-                                           victim_count=victims, note=note)
-        notification = Notification.objects.create(incident=incident, organization=organization, reason="test")
-        deliveries_create(notification=notification, purpose=Delivery.Purpose.NOTIFY)
-        transaction.on_commit(outbox_wake)
-    return notification
+                    note: str = "", point: tuple[float, float] = ENGLEWOOD_POINT) -> Notification:
+    """A shooting entered as CPD enters one, through `incident_create` (geography from the
+    point, routing, notifications, outbox rows, the wake after commit); returns the
+    notification of `organization`, which must cover the place."""
+    incident, _ = incident_create(
+        actor=None, source=Incident.Source.API, occurred_at=timezone.now() - timedelta(minutes=2), block=block,
+        latitude=point[0], longitude=point[1], note=note,
+        victims=[{"age_band": "20-29", "sex": "M", "fatal": False, "gunshot": True}] * victims)
+    assert incident.district_id == district.pk, f"the point is in district {incident.district.number}"
+    return incident.notifications.select_related("organization", "incident").get(organization=organization)
 
 
 class Stack:

@@ -10,8 +10,9 @@ from django.urls import reverse
 from audit.models import Event
 from districts.models import Channel, OnCall
 from notifications import sms
-from notifications.acknowledgements import ack_token, notification_acknowledge
+from notifications.acknowledgements import ack_token
 from notifications.models import Delivery, Incident
+from notifications.state import notification_acknowledge
 from tests.workers import incident_notify
 
 pytestmark = pytest.mark.django_db

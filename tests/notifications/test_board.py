@@ -11,11 +11,10 @@ from django.utils import timezone
 
 from core.dates import CHICAGO
 from districts.models import Channel
-from notifications.acknowledgements import notification_acknowledge
 from notifications.models import Incident, Notification
 from notifications.selectors import board_incidents
 from notifications.services import incident_create
-from notifications.summary import notification_status_set
+from notifications.state import notification_acknowledge, notification_status_set
 from tests.conftest import AUSTIN_POINT, ENGLEWOOD_POINT
 
 

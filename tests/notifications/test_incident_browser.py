@@ -11,10 +11,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from districts.models import Channel, Organization
-from notifications.acknowledgements import notification_acknowledge
+from notifications.delivery import delivery_confirm
 from notifications.models import Delivery, Incident
-from notifications.outbox import delivery_confirm
 from notifications.relay import relay_once
+from notifications.state import notification_acknowledge
 from tests.conftest import ENGLEWOOD_POINT
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # page + database in one test

@@ -150,7 +150,7 @@ def test_the_owner_sees_each_organisations_status_clocks_and_timeline(client, cp
 
 
 def test_the_live_fragment_shows_an_acknowledgement_as_soon_as_it_is_stored(client, cpd_user, incident):
-    from notifications.acknowledgements import notification_acknowledge
+    from notifications.state import notification_acknowledge
 
     url = reverse("notifications:incident_live", args=[incident.code])
     login(client, cpd_user)

@@ -10,9 +10,10 @@ from django.core import mail
 
 from districts.models import Channel, OnCall, Role
 from notifications import sms
+from notifications.delivery import delivery_attempt, delivery_failure_record, retry_delay
 from notifications.exceptions import TransportError
 from notifications.models import Delivery, Incident, TimelineEntry
-from notifications.outbox import delivery_attempt, delivery_failure_record, on_call_users, retry_delay
+from notifications.recipients import on_call_users
 from tests.conftest import COVERING_ORG, make_member
 from tests.workers import incident_notify
 
@@ -188,7 +189,8 @@ def test_a_correction_goes_to_the_same_recipients_as_an_update_of_the_incident(e
                                                               django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    from notifications.outbox import deliveries_create, outbox_wake
+    from notifications.outbox import deliveries_create
+    from notifications.relay import outbox_wake
 
     with django_capture_on_commit_callbacks(execute=True):
         notification = incident_notify(district=englewood, organization=covering_org)

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from districts.models import Channel, OnCall, Role
-from notifications.acknowledgements import notification_acknowledge
 from notifications.escalation import escalation_sweep
 from notifications.models import Delivery, Notification
+from notifications.state import notification_acknowledge
 from tests.conftest import COVERING_ORG, make_member
 from tests.workers import Stack, WebhookReceiver, all_sent, incident_notify, outbox_relay, wait_until
 

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from districts.models import Channel, webhook_secret_new
+from notifications.delivery import delivery_attempt
 from notifications.models import Delivery
-from notifications.outbox import delivery_attempt
 from tests.workers import WebhookReceiver, incident_notify
 
 pytestmark = pytest.mark.django_db

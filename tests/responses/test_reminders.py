@@ -97,7 +97,7 @@ def test_a_due_follow_up_reminds_the_worker_once_in_app_by_text_and_by_email(
 
     reminders = Delivery.objects.filter(purpose=Delivery.Purpose.REMINDER)
     assert {(d.kind, d.target, d.status) for d in reminders} == {
-        ("in_app", "", "sent"), ("sms", "+13125550101", "sent"), ("email", "tasha@pe.example.org", "sent")}
+        ("in_app", worker.username, "sent"), ("sms", "+13125550101", "sent"), ("email", "tasha@pe.example.org", "sent")}
     assert {d.recipient for d in reminders} == {worker}
     assert not reminders.filter(notification__isnull=False).exists()
     assert [t.to for t in sms.outbox] == ["+13125550101"]

@@ -1,0 +1,59 @@
+"""The incident's timeline and clocks: what CPD's incident page shows happened, and when.
+
+Every delivery module and the notification state machine write here; nothing here sends,
+routes or decides. The clocks are the headline result (faster notification, faster response):
+each one only ever starts once, and the incident's are the earliest over its notifications.
+"""
+
+from datetime import datetime
+
+from django.db.models import Case, DateTimeField, F, Min, Value, When
+from django.db.models.functions import Coalesce
+
+from .models import Delivery, Incident, Notification, TimelineEntry
+
+
+def timeline_add(*, notification: Notification | None, delivery: Delivery | None = None, kind: str, text: str,
+                 at: datetime) -> None:
+    """Append to the incident's timeline; a drill or a reminder has no incident and no timeline."""
+    if notification is not None and notification.incident_id:
+        TimelineEntry.objects.create(incident_id=notification.incident_id, notification=notification,
+                                     delivery=delivery, at=at, kind=kind, text=text[:300])
+
+
+def delivery_label(delivery: Delivery) -> str:
+    """"SMS to Acme (escalation)": how a delivery is named on the timeline."""
+    extra = f" ({delivery.get_purpose_display().lower()})" if delivery.purpose != Delivery.Purpose.NOTIFY else ""
+    to = delivery.notification.organization if delivery.notification_id else "a member"
+    return f"{delivery.get_kind_display()} to {to}{extra}"
+
+
+def send_clocks_start(notification: Notification, at: datetime, *, confirmed: bool = False) -> None:
+    """Start the notification's and the incident's "first sent" (and, when the send was
+    confirmed, "first confirmed") clocks unless already started, and move a pending or sent
+    notification's status forward. One UPDATE each; never moves a status backwards."""
+    moment = Value(at, output_field=DateTimeField())
+    forward = {Notification.Status.PENDING: Notification.Status.DELIVERED if confirmed else Notification.Status.SENT}
+    if confirmed:
+        forward[Notification.Status.SENT] = Notification.Status.DELIVERED
+    changes = {
+        "first_sent_at": Coalesce(F("first_sent_at"), moment),
+        "status": Case(*[When(status=old, then=Value(new)) for old, new in forward.items()], default=F("status")),
+        "status_at": Case(*[When(status=old, then=moment) for old in forward], default=F("status_at")),
+    }
+    incident_changes = {"first_sent_at": Coalesce(F("first_sent_at"), moment)}
+    if confirmed:
+        changes["first_confirmed_at"] = Coalesce(F("first_confirmed_at"), moment)
+        incident_changes["first_confirmed_at"] = Coalesce(F("first_confirmed_at"), moment)
+    Notification.objects.filter(pk=notification.pk).update(**changes)
+    if notification.incident_id:
+        Incident.objects.filter(pk=notification.incident_id).update(**incident_changes)
+
+
+def response_clocks_refresh(incident_id: int | None) -> None:
+    """The incident's acknowledged and arrived clocks: the earliest over its notifications."""
+    if incident_id is None:
+        return
+    clocks = Notification.objects.filter(incident_id=incident_id).aggregate(
+        ack=Min("acknowledged_at"), arrived=Min("arrived_at"))
+    Incident.objects.filter(pk=incident_id).update(acknowledged_at=clocks["ack"], arrived_at=clocks["arrived"])
