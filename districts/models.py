@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .validators import webhook_url_validate
 
@@ -112,10 +113,10 @@ class Hospital(models.Model):
 
 class Organization(models.Model):
     class PartnerType(models.TextChoices):
-        STREET_OUTREACH = "street_outreach", "Street outreach"
-        HOSPITAL = "hospital", "Hospital violence intervention"
-        VICTIM_SERVICES = "victim_services", "Victim services"
-        CITY_STAFF = "city_staff", "City staff"
+        STREET_OUTREACH = "street_outreach", _("Street outreach")
+        HOSPITAL = "hospital", _("Hospital violence intervention")
+        VICTIM_SERVICES = "victim_services", _("Victim services")
+        CITY_STAFF = "city_staff", _("City staff")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120, unique=True)
@@ -147,9 +148,9 @@ class Coverage(models.Model):
     """One place an organisation covers: a community area, a beat or a whole district."""
 
     class Kind(models.TextChoices):
-        COMMUNITY_AREA = "community_area", "Community area"
-        BEAT = "beat", "Beat"
-        DISTRICT = "district", "District"
+        COMMUNITY_AREA = "community_area", _("Community area")
+        BEAT = "beat", _("Beat")
+        DISTRICT = "district", _("District")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="coverage")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -190,12 +191,12 @@ class Coverage(models.Model):
 
 
 class Role(models.TextChoices):
-    CPD_STAFF = "cpd_staff", "CPD district staff"
-    CPD_COMMANDER = "cpd_commander", "District commander"
-    OUTREACH_WORKER = "outreach_worker", "Outreach worker"
-    OUTREACH_SUPERVISOR = "outreach_supervisor", "Outreach supervisor"
-    ANALYST = "analyst", "CSCC analyst"
-    ADMIN = "admin", "Portal administrator"
+    CPD_STAFF = "cpd_staff", _("CPD district staff")
+    CPD_COMMANDER = "cpd_commander", _("District commander")
+    OUTREACH_WORKER = "outreach_worker", _("Outreach worker")
+    OUTREACH_SUPERVISOR = "outreach_supervisor", _("Outreach supervisor")
+    ANALYST = "analyst", _("CSCC analyst")
+    ADMIN = "admin", _("Portal administrator")
 
 
 CPD_ROLES = {Role.CPD_STAFF, Role.CPD_COMMANDER}
@@ -249,11 +250,11 @@ class Channel(models.Model):
     """
 
     class Kind(models.TextChoices):
-        IN_APP = "in_app", "In-app"
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
-        PUSH = "push", "Web push"
-        WEBHOOK = "webhook", "Webhook"
+        IN_APP = "in_app", _("In-app")
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+        PUSH = "push", _("Web push")
+        WEBHOOK = "webhook", _("Webhook")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="channels")
@@ -302,9 +303,9 @@ class OnCall(models.Model):
     """
 
     class Tier(models.IntegerChoices):
-        PRIMARY = 1, "On call"
-        BACKUP = 2, "Backup"
-        SUPERVISOR = 3, "Supervisor"
+        PRIMARY = 1, _("On call")
+        BACKUP = 2, _("Backup")
+        SUPERVISOR = 3, _("Supervisor")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="on_call")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call")
@@ -335,13 +336,13 @@ class IntegrationToken(models.Model):
     """
 
     class Operation(models.TextChoices):
-        INCIDENTS_READ = "incidents:read", "Read incidents"
-        INCIDENTS_WRITE = "incidents:write", "Create and correct incidents"
-        NOTIFICATIONS_READ = "notifications:read", "Read notifications"
-        NOTIFICATIONS_WRITE = "notifications:write", "Acknowledge and update notifications"
-        RESPONSES_READ = "responses:read", "Read the organisation's responses"
-        RESPONSES_WRITE = "responses:write", "Log responses"
-        REFERENCE_READ = "reference:read", "Read reference data"
+        INCIDENTS_READ = "incidents:read", _("Read incidents")
+        INCIDENTS_WRITE = "incidents:write", _("Create and correct incidents")
+        NOTIFICATIONS_READ = "notifications:read", _("Read notifications")
+        NOTIFICATIONS_WRITE = "notifications:write", _("Acknowledge and update notifications")
+        RESPONSES_READ = "responses:read", _("Read the organisation's responses")
+        RESPONSES_WRITE = "responses:write", _("Log responses")
+        REFERENCE_READ = "reference:read", _("Read reference data")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100, help_text="What uses it, e.g. “CPD CLEAR feed, 7th District”.")

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from districts.models import Beat, Channel, CommunityArea, District, Hospital, Organization
 
@@ -12,14 +14,14 @@ class Incident(models.Model):
     """A shooting entered by CPD. Carries the clocks that prove the headline result."""
 
     class SceneStatus(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SECURED = "secured", "Secured"
-        CLEARED = "cleared", "Cleared"
+        ACTIVE = "active", _("Active")
+        SECURED = "secured", _("Secured")
+        CLEARED = "cleared", _("Cleared")
 
     class Source(models.TextChoices):
-        WEB = "web", "Web"
-        API = "api", "API"
-        IMPORT = "import", "Historical import"
+        WEB = "web", _("Web")
+        API = "api", _("API")
+        IMPORT = "import", _("Historical import")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     rd_number = models.CharField(max_length=12, null=True, blank=True, unique=True)
@@ -69,13 +71,13 @@ class Victim(models.Model):
         FORTIES = "40-49", "40–49"
         FIFTIES = "50-59", "50–59"
         SIXTY_PLUS = "60+", "60+"
-        UNKNOWN = "unknown", "Unknown"
+        UNKNOWN = "unknown", _("Unknown")
 
     class Sex(models.TextChoices):
-        MALE = "M", "Male"
-        FEMALE = "F", "Female"
+        MALE = "M", pgettext_lazy("sex", "Male")
+        FEMALE = "F", pgettext_lazy("sex", "Female")
         OTHER = "X", "X"
-        UNKNOWN = "unknown", "Unknown"
+        UNKNOWN = "unknown", pgettext_lazy("sex", "Unknown")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="victims")
     age_band = models.CharField(max_length=8, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
@@ -99,31 +101,31 @@ class Notification(models.Model):
     """
 
     class Kind(models.TextChoices):
-        INCIDENT = "incident", "Incident"
-        DRILL = "drill", "Drill"
+        INCIDENT = "incident", _("Incident")
+        DRILL = "drill", _("Drill")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        EN_ROUTE = "en_route", "En route"
-        ON_SCENE = "on_scene", "On scene"
-        AT_HOSPITAL = "at_hospital", "At hospital"
-        UNABLE = "unable", "Unable to respond"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        EN_ROUTE = "en_route", _("En route")
+        ON_SCENE = "on_scene", _("On scene")
+        AT_HOSPITAL = "at_hospital", _("At hospital")
+        UNABLE = "unable", _("Unable to respond")
+        FAILED = "failed", _("Failed")
 
     class UnableReason(models.TextChoices):
-        UNSAFE = "unsafe", "Unsafe"
-        SCENE_HELD = "scene_held", "Scene held by police"
-        NO_CAPACITY = "no_capacity", "No capacity"
-        OTHER = "other", "Other"
+        UNSAFE = "unsafe", _("Unsafe")
+        SCENE_HELD = "scene_held", _("Scene held by police")
+        NO_CAPACITY = "no_capacity", _("No capacity")
+        OTHER = "other", _("Other")
 
     class ResponseCategory(models.TextChoices):
-        SCENE = "scene", "Scene"
-        HOSPITAL = "hospital", "Hospital"
-        FAMILY = "family", "Family"
-        MEDIATION = "mediation", "Mediation"
+        SCENE = "scene", _("Scene")
+        HOSPITAL = "hospital", _("Hospital")
+        FAMILY = "family", _("Family")
+        MEDIATION = "mediation", _("Mediation")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.INCIDENT)
@@ -186,21 +188,21 @@ class Delivery(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed, will retry"
-        DEAD = "dead", "Dead"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Dead")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Purpose(models.TextChoices):
-        NOTIFY = "notify", "New incident"
-        UPDATE = "update", "Correction"
-        ESCALATION = "escalation", "Escalation"
-        FALLBACK = "fallback", "Fallback"
-        DRILL = "drill", "Drill"
-        REMINDER = "reminder", "Follow-up reminder"
+        NOTIFY = "notify", _("New incident")
+        UPDATE = "update", _("Correction")
+        ESCALATION = "escalation", _("Escalation")
+        FALLBACK = "fallback", _("Fallback")
+        DRILL = "drill", _("Drill")
+        REMINDER = "reminder", _("Follow-up reminder")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     notification = models.ForeignKey(

@@ -6,8 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from districts.models import OnCall
+from notifications.models import Notification
 
-from .labels import TIER, UNABLE_REASON, WEEKDAYS
+from .labels import WEEKDAYS
 from .models import NOTES_MAX, EngagedRole, Referral, ResponseType, RetaliationRisk
 
 TAP_STATUSES = ["acknowledged", "en_route", "on_scene", "at_hospital", "unable"]
@@ -22,7 +23,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=[(s, s) for s in TAP_STATUSES])
-    reason = forms.ChoiceField(choices=[("", "")] + list(UNABLE_REASON.items()), required=False)
+    reason = forms.ChoiceField(choices=[("", ""), *Notification.UnableReason.choices], required=False)
 
 
 class CorrectionForm(forms.Form):
@@ -100,7 +101,7 @@ class AssignForm(forms.Form):
 
 class OnCallForm(forms.Form):
     user = forms.TypedChoiceField(label=_("Who"), coerce=int)
-    tier = forms.TypedChoiceField(label=_("Role"), coerce=int, choices=list(TIER.items()),
+    tier = forms.TypedChoiceField(label=_("Role"), coerce=int, choices=OnCall.Tier.choices,
                                   initial=OnCall.Tier.PRIMARY)
     weekday = forms.TypedChoiceField(label=_("Day"), coerce=int, required=False, empty_value=None,
                                      choices=[("", _("Every day"))] + list(enumerate(WEEKDAYS)))

@@ -1,45 +1,35 @@
-"""Words for the notifications app's values, in the worker's language.
+"""Presentation for outreach pages: what the models' own (translated) labels cannot say.
 
-The notifications models label their choices in English for CPD and the admin; outreach pages
-show them through these maps so every outreach page reads in English or Spanish.
+Choices are labelled, and marked for translation, on the models: use `get_FOO_display()` or
+`.label`. This module keeps only the words outreach pages use instead of, or beside, those
+labels: how a notification's status reads to the organisation it reached, the scene as a
+phrase, the badge tones, and the days of the week of an on-call row.
 """
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-STATUS = {
-    "pending": _("Not yet sent"),
-    "sent": _("New"),
-    "delivered": _("New"),
-    "failed": _("New"),
-    "acknowledged": _("Acknowledged"),
-    "en_route": _("En route"),
-    "on_scene": _("On scene"),
-    "at_hospital": _("At hospital"),
-    "unable": _("Unable to respond"),
+from notifications.models import Notification
+
+# To the organisation a message reached, the delivery detail behind it does not matter yet:
+# it is new until someone acknowledges it.
+_STATUS_FOR_OUTREACH = {
+    Notification.Status.PENDING: _("Not yet sent"),
+    Notification.Status.SENT: _("New"),
+    Notification.Status.DELIVERED: _("New"),
+    Notification.Status.FAILED: _("New"),
 }
 # Tone of the status badge (colour is never the only cue: the word is always shown).
 STATUS_TONE = {"acknowledged": "info", "en_route": "info", "on_scene": "ok", "at_hospital": "ok", "unable": "warn"}
 
-UNABLE_REASON = {
-    "unsafe": _("Unsafe"),
-    "scene_held": _("Scene held by police"),
-    "no_capacity": _("No capacity"),
-    "other": _("Other"),
-}
-
 SCENE_STATUS = {"active": _("Scene active"), "secured": _("Scene secured"), "cleared": _("Scene cleared")}
 
-SEX = {"M": pgettext_lazy("sex", "Male"), "F": pgettext_lazy("sex", "Female"), "X": "X",
-       "unknown": pgettext_lazy("sex", "Unknown")}
-
-RESPONSE_CATEGORY = {"scene": _("Scene"), "hospital": _("Hospital"), "family": _("Family"),
-                     "mediation": _("Mediation"), "": "—"}
-
-TIER = {1: _("On call"), 2: _("Backup"), 3: _("Supervisor")}
 WEEKDAYS = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
-CHANNEL_KIND = {"in_app": _("In-app"), "email": _("Email"), "sms": _("SMS"), "push": _("Web push"),
-                "webhook": _("Webhook")}
-ROLE = {"outreach_worker": _("Outreach worker"), "outreach_supervisor": _("Outreach supervisor"),
-        "cpd_staff": _("CPD district staff"), "cpd_commander": _("District commander"),
-        "analyst": _("CSCC analyst"), "admin": _("Portal administrator")}
+
+
+def status_label(status: str, default: str | None = None) -> str:
+    """A notification status as outreach reads it; `default` (else the value) for an unknown one."""
+    if status in _STATUS_FOR_OUTREACH:
+        return _STATUS_FOR_OUTREACH[status]
+    if status in Notification.Status.values:
+        return Notification.Status(status).label
+    return status if default is None else default

@@ -33,7 +33,7 @@ def feed_for_organization(organization_id: int, *, limit: int = FEED_SIZE) -> li
 def victims_summary(incident) -> list[dict]:
     """Victims as outreach may see them: age band, sex and whether fatal, nothing else."""
     return [{"age_band": _("Age unknown") if v.age_band == Victim.AgeBand.UNKNOWN else v.get_age_band_display(),
-             "sex": v.sex, "fatal": v.fatal}
+             "sex": v.get_sex_display(), "fatal": v.fatal}
             for v in Victim.objects.filter(incident=incident).only("age_band", "sex", "fatal")]
 
 

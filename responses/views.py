@@ -80,7 +80,7 @@ def _feed_item(notification: Notification) -> dict:
     return {"n": notification, "incident": incident, "hospital": hospital,
             "ago": timesince(incident.occurred_at, depth=1),
             "waiting": notification.acknowledged_at is None,
-            "status_label": labels.STATUS.get(notification.status, notification.status),
+            "status_label": labels.status_label(notification.status),
             "tone": labels.STATUS_TONE.get(notification.status, "new")}
 
 
@@ -109,14 +109,14 @@ def _incident_context(request, notification: Notification) -> dict:
     taps = selectors.taps_for_notification(notification)
     return {
         "nav": "feed", "n": notification, "incident": incident, "item": _feed_item(notification),
-        "victims": selectors.victims_summary(incident), "sex_labels": labels.SEX,
+        "victims": selectors.victims_summary(incident),
         "scene_status": labels.SCENE_STATUS.get(incident.scene_status, ""),
         "playbooks": playbooks_for(incident),
         "taps": [{"entry": t, "status": t.kind.removeprefix("notification."),
-                  "label": labels.STATUS.get(t.kind.removeprefix("notification."), t.text)} for t in taps],
+                  "label": labels.status_label(t.kind.removeprefix("notification."), t.text)} for t in taps],
         "responses": selectors.responses_for_notification(notification),
-        "unable_reasons": labels.UNABLE_REASON.items(),
-        "unable_label": labels.UNABLE_REASON.get(notification.unable_reason, ""),
+        "unable_reasons": Notification.UnableReason.choices,
+        "unable_label": notification.get_unable_reason_display(),
         "assign_form": assign_form_for(request, notification),
     }
 
@@ -144,7 +144,8 @@ def status(request, code):
     except ValidationError as error:
         messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
     else:
-        messages.success(request, _("Saved: %(status)s.") % {"status": labels.STATUS[form.cleaned_data["status"]]})
+        messages.success(request, _("Saved: %(status)s.") % {"status": labels.status_label(
+            form.cleaned_data["status"])})
     return redirect("responses:incident", code=notification.code)
 
 

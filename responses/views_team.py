@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from districts.access import scope_of
-from districts.models import Organization
+from districts.models import Organization, Role
 from districts.selectors import (
     members_for_choice,
     oncall_entries,
@@ -44,6 +44,11 @@ def _organization(request) -> Organization:
     return organization_by_id(scope_of(request.user).organization_id)
 
 
+def _role_label(role) -> str:
+    """The role recorded on a summary view, as the model labels it (an unknown one as recorded)."""
+    return Role(role).label if role in Role.values else (role or "")
+
+
 def _error_text(error: ValidationError) -> str:
     return " ".join(m for ms in error.message_dict.values() for m in ms)
 
@@ -52,7 +57,7 @@ def _error_text(error: ValidationError) -> str:
 def team(request):
     organization = _organization(request)
     members = members_for_choice(organization)
-    rows = [{"n": n, "status_label": labels.STATUS.get(n.status, n.status),
+    rows = [{"n": n, "status_label": labels.status_label(n.status),
              "tone": labels.STATUS_TONE.get(n.status, "new"),
              "form": AssignForm(initial={"assignee": n.assigned_to_id}, members=members, prefix=str(n.code))}
             for n in selectors.recent_notifications(organization)]
@@ -91,7 +96,7 @@ def _add_errors(form, error: ValidationError) -> None:
 # --- the on-call roster: the page, adding, removing ----------------------------------------
 
 def _oncall_page(request, organization: Organization, form: OnCallForm):
-    entries = [{"e": e, "tier": labels.TIER.get(e.tier), "day": labels.WEEKDAYS[e.weekday] if e.weekday is not None
+    entries = [{"e": e, "tier": e.get_tier_display(), "day": labels.WEEKDAYS[e.weekday] if e.weekday is not None
                 else _("Every day")} for e in oncall_entries(organization)]
     return render(request, "responses/oncall.html", _common(
         request, nav="team", organization=organization, entries=entries, form=form),
@@ -142,7 +147,7 @@ def _channels_page(request, organization: Organization, *, policy: PolicyForm | 
                    add: ChannelForm | None = None):
     policy = policy or PolicyForm(initial={"ack_window_minutes": organization.ack_window_minutes})
     add = add or ChannelForm()
-    rows = [{"c": c, "kind": labels.CHANNEL_KIND.get(c.kind, c.kind)} for c in organization_channels(organization)]
+    rows = [{"c": c, "kind": c.get_kind_display()} for c in organization_channels(organization)]
     return render(request, "responses/channels.html", _common(
         request, nav="team", organization=organization, policy=policy, rows=rows, add=add),
         status=400 if policy.errors or add.errors else 200)
@@ -227,9 +232,8 @@ def consent(request):
 def transparency(request):
     """Exactly the agreed summary CPD and analysts read for each notification, and who read it."""
     organization = _organization(request)
-    rows = [{"n": n, "s": summary_fields(n), "status_label": labels.STATUS.get(n.status, n.status),
-             "category": labels.RESPONSE_CATEGORY.get(n.response_category, n.response_category),
-             "reason": labels.UNABLE_REASON.get(n.unable_reason, "")}
+    rows = [{"n": n, "s": summary_fields(n), "status_label": labels.status_label(n.status),
+             "category": n.get_response_category_display() or "—", "reason": n.get_unable_reason_display()}
             for n in selectors.recent_notifications(organization)]
     # A board shows many summaries at once: one line per person and minute, with the count.
     views: list[dict] = []
@@ -239,6 +243,6 @@ def transparency(request):
             views[-1]["count"] += 1
             continue
         views.append({"e": event, "minute": minute, "count": 1,
-                      "role": labels.ROLE.get(event.data.get("role"), event.data.get("role", ""))})
+                      "role": _role_label(event.data.get("role"))})
     return render(request, "responses/transparency.html", _common(
         request, nav="team", organization=organization, rows=rows, views=views))

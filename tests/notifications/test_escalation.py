@@ -18,7 +18,7 @@ from responses.services import response_log
 from tests.conftest import COVERING_ORG, make_member
 from tests.workers import incident_notify
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # sqlite: also on the embedded default
 
 
 @pytest.fixture

@@ -2,12 +2,12 @@
 what it says, and what a send records. The same path with a real relay and worker is in
 test_relay_worker.py and test_faults.py."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core import mail
 
+from core.dates import CHICAGO
 from districts.models import Channel, OnCall, Role
 from notifications import sms
 from notifications.delivery import delivery_attempt, delivery_failure_record, retry_delay
@@ -17,7 +17,7 @@ from notifications.recipients import on_call_users
 from tests.conftest import COVERING_ORG, make_member
 from tests.workers import incident_notify
 
-CHICAGO = ZoneInfo("America/Chicago")
+pytestmark = pytest.mark.sqlite  # also run on the embedded default (make test)
 NOTE = "Victim Jamal Carter, 19, brother of a Black P Stones member"
 
 
@@ -75,7 +75,7 @@ def test_the_on_call_window_is_read_in_chicago_time_and_an_overnight_shift_belon
     assert on_call(datetime(2026, 3, 6, 23, 0, tzinfo=CHICAGO)) == {supervisor}  # Friday 23:00
     assert on_call(datetime(2026, 3, 7, 2, 0, tzinfo=CHICAGO)) == {supervisor}  # Saturday 02:00, Friday's shift
     # 18:00 UTC on a Thursday is noon in Chicago (CST): the worker's window.
-    assert on_call(datetime(2026, 3, 5, 18, 0, tzinfo=ZoneInfo("UTC"))) == {worker}
+    assert on_call(datetime(2026, 3, 5, 18, 0, tzinfo=UTC)) == {worker}
 
 
 def test_when_no_window_covers_the_moment_every_primary_is_paged(covering_org, worker, supervisor):

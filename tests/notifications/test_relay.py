@@ -16,7 +16,7 @@ from notifications.outbox import due_deliveries
 from notifications.relay import deliveries_recover
 from tests.workers import incident_notify
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # sqlite: also on the embedded default
 
 
 @pytest.fixture
