@@ -14,11 +14,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_datetime
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -28,10 +27,12 @@ from districts.access import membership_of, scope_of
 from districts.selectors import members_for_choice
 from districts.services import member_language_set, push_subscription_save
 from notifications.access import get_notification_for_user
+from notifications.api import NotificationAcknowledgeApi, NotificationStatusApi
 from notifications.models import Notification
 from notifications.summary import notification_status_correct, notification_status_set
 
 from . import labels, selectors
+from .api import ResponseCreateApi
 from .forms import AssignForm, CorrectionForm, LanguageForm, ResponseForm, StatusForm
 from .models import FollowUp
 from .playbooks import playbooks_for
@@ -233,10 +234,30 @@ def _json_errors(error: ValidationError | dict) -> dict:
     return {field: [e["message"] for e in errors] for field, errors in error.items()}
 
 
-def _querydict(fields: dict) -> QueryDict:
-    data = QueryDict(mutable=True)
+def _response_payload(code: str, fields: dict) -> dict:
+    """The queued response form's fields in API v1's shape (ResponseCreateApi.InputSerializer).
+
+    Empty fields are left out, as the form leaves them unset; counts of zero say nothing.
+    """
+    data = {"notification": code}
+    for name in ("client_key", "arrived_at", "retaliation_risk", "follow_up_on", "follow_up_task", "notes"):
+        if fields.get(name) not in (None, ""):
+            data[name] = fields[name]
+    types = fields.get("response_types") or []
+    data["response_types"] = types if isinstance(types, list) else [types]
+    referrals, engaged = [], {}
     for name, value in fields.items():
-        data.setlist(str(name), [str(v) for v in value] if isinstance(value, list) else [str(value)])
+        count = int(value) if isinstance(value, str) and value.strip().isdigit() else value
+        if value in (None, "") or count == 0:
+            continue
+        if name.startswith("referral_"):
+            referrals.append({"kind": name.removeprefix("referral_"), "count": count})
+        elif name.startswith("engaged_"):
+            engaged[name.removeprefix("engaged_")] = count
+    if referrals:
+        data["referrals"] = referrals
+    if engaged:
+        data["people_engaged"] = engaged
     return data
 
 
@@ -245,9 +266,12 @@ def _querydict(fields: dict) -> QueryDict:
 def sync(request):
     """Replay one queued action from the phone: {"type": "response"|"status", "notification", "fields", "at"}.
 
-    Session and CSRF as any form. A response is idempotent by its client_key (200 with
-    "created": false on a replay); a status tap repeated is a no-op. 400 {field: [...]} for
-    bad input, 404 for a notification outside the organisation.
+    A thin dispatcher over API v1's contract: the input is checked by the same serializers as
+    `POST /api/v1/responses/` and `POST /api/v1/notifications/{code}/status/` (or `/acknowledge/`)
+    and goes to the same services; only the source (web) and the session login differ.
+    A response is idempotent by its client_key (200 with "created": false on a replay); a status
+    tap repeated is a no-op. 400 {field: [...]} for bad input, 404 for a notification outside
+    the organisation.
     """
     try:
         body = json.loads(request.body)
@@ -261,12 +285,12 @@ def sync(request):
         return _sync_status(request, notification, fields, body.get("at"))
     if kind != "response":
         return JsonResponse({"type": [_("Unknown type.")]}, status=400)
-    form = ResponseForm(_querydict(fields))
-    if not form.is_valid():
-        return JsonResponse(_json_errors(form.errors.get_json_data()), status=400)
+    data = ResponseCreateApi.InputSerializer(data=_response_payload(str(notification.code), fields))
+    if not data.is_valid():
+        return JsonResponse(data.errors, status=400)
+    values = {key: value for key, value in data.validated_data.items() if value is not None and key != "notification"}
     try:
-        log, created = response_log(notification=notification, actor=request.user, source=SOURCE,
-                                    **form.service_kwargs())
+        log, created = response_log(notification=notification, actor=request.user, source=SOURCE, **values)
     except ValidationError as error:
         return JsonResponse(_json_errors(error), status=400)
     return JsonResponse({"code": str(log.code), "created": created,
@@ -275,18 +299,19 @@ def sync(request):
 
 
 def _sync_status(request, notification: Notification, fields: dict, at: str | None) -> JsonResponse:
-    form = StatusForm(_querydict(fields))
-    if not form.is_valid():
-        return JsonResponse(_json_errors(form.errors.get_json_data()), status=400)
-    tapped_at = parse_datetime(at) if at else None
-    if at and tapped_at is None:
-        return JsonResponse({"at": [_("Not a date and time.")]}, status=400)
-    if tapped_at is not None and timezone.is_naive(tapped_at):
-        tapped_at = timezone.make_aware(tapped_at)
+    """A status tap through API v1's serializers: acknowledging has its own, as in the API."""
+    status = fields.get("status")
+    if status == Notification.Status.ACKNOWLEDGED:
+        data = NotificationAcknowledgeApi.InputSerializer(data={"at": at} if at else {})
+    else:
+        payload = {"status": status, **({"reason": fields["reason"]} if fields.get("reason") else {})}
+        data = NotificationStatusApi.InputSerializer(data={**payload, **({"at": at} if at else {})})
+    if not data.is_valid():
+        return JsonResponse(data.errors, status=400)
+    values = {"status": Notification.Status.ACKNOWLEDGED, **data.validated_data}
     try:
         notification = notification_status_set(notification=notification, actor=request.user, source=SOURCE,
-                                               status=form.cleaned_data["status"], at=tapped_at,
-                                               reason=form.cleaned_data["reason"])
+                                               **values)
     except ValidationError as error:
         return JsonResponse(_json_errors(error), status=400)
     return JsonResponse({"status": notification.status,

@@ -135,6 +135,41 @@ def test_the_sync_endpoint_gives_field_errors_and_404_for_another_organisation(c
     assert not ResponseLog.objects.exists()
 
 
+def test_the_sync_endpoint_checks_a_response_with_api_v1s_serializer_and_gives_its_messages(client, worker,
+                                                                                            notification):
+    client.force_login(worker)
+    fields = {"client_key": str(uuid.uuid4()), "retaliation_risk": "sky_high", "response_types": ["scene"],
+              "engaged_family": "2"}
+    synced = client.post(reverse("responses:sync"), json.dumps({"type": "response", "notification":
+                         str(notification.code), "fields": fields}), content_type="application/json")
+    api_body = {"notification": str(notification.code), "client_key": fields["client_key"],
+                "retaliation_risk": "sky_high", "response_types": ["scene"], "people_engaged": {"family": 2}}
+    api = client.post("/api/v1/responses/", api_body, content_type="application/json")
+    assert synced.status_code == 400 and api.status_code == 400
+    assert synced.json()["retaliation_risk"] == ['"sky_high" is not a valid choice.']
+    assert synced.json()["retaliation_risk"] == api.json()["retaliation_risk"]
+    assert not ResponseLog.objects.exists()
+
+    fields["retaliation_risk"] = "low"
+    synced = client.post(reverse("responses:sync"), json.dumps({"type": "response", "notification":
+                         str(notification.code), "fields": fields}), content_type="application/json")
+    assert synced.status_code == 201
+    log = ResponseLog.objects.get()
+    assert (log.retaliation_risk, log.response_types, log.people_engaged) == ("low", ["scene"], {"family": 2})
+
+
+def test_the_sync_endpoint_acknowledges_and_refuses_a_tap_api_v1_refuses(client, worker, notification):
+    client.force_login(worker)
+    ack = {"type": "status", "notification": str(notification.code), "fields": {"status": "acknowledged"}}
+    assert client.post(reverse("responses:sync"), json.dumps(ack), content_type="application/json").status_code == 200
+    notification.refresh_from_db()
+    assert notification.acknowledged_at is not None
+    bad = {"type": "status", "notification": str(notification.code), "fields": {"status": "on_scene"},
+           "at": "not a time"}
+    response = client.post(reverse("responses:sync"), json.dumps(bad), content_type="application/json")
+    assert response.status_code == 400 and list(response.json()) == ["at"]
+
+
 def test_another_organisations_worker_gets_404_on_every_incident_page(client, other_worker, notification):
     client.force_login(other_worker)
     for url in outreach_urls(notification)[1:3]:
