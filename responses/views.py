@@ -29,7 +29,7 @@ from districts.services import member_language_set, push_subscription_save
 from notifications.access import get_notification_for_user
 from notifications.api import NotificationAcknowledgeApi, NotificationStatusApi
 from notifications.models import Notification
-from notifications.summary import notification_status_correct, notification_status_set
+from notifications.state import notification_status_correct, notification_status_set
 
 from . import labels, selectors
 from .api import ResponseCreateApi
