@@ -11,6 +11,7 @@ urlpatterns = [
     path("v1/", include("districts.api_urls")),
     path("v1/", include("notifications.api_urls")),
     path("v1/", include("responses.api_urls")),
+    path("v1/", include("reviews.api_urls")),
     # Anything else under /api/ is a JSON 404, like every other API error (never the HTML page).
     re_path(r"", lambda request, *args, **kwargs: JsonResponse({"detail": "Not found."}, status=404)),
 ]
