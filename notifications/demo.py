@@ -108,8 +108,7 @@ def _progress(incident: Incident, live: LiveIncident, *, users) -> None:
     """
     if not live.progress:
         return
-    from .acknowledgements import notification_acknowledge
-    from .summary import notification_status_set
+    from .state import notification_acknowledge, notification_status_set
 
     notifications = list(incident.notifications.select_related("organization").order_by("organization__name"))
     for step, notification in zip(live.progress, notifications, strict=False):
