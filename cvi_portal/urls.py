@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),
     path("", include("responses.urls")),
+    path("", include("reviews.urls")),
     path("api/", include("cvi_portal.api_urls")),
 ]
 
