@@ -8,7 +8,6 @@ as age bands and sex only.
 
 from django.db.models import Prefetch
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -34,19 +33,19 @@ from districts.models import CPD_ROLES, OUTREACH_ROLES, Channel, IntegrationToke
 from districts.selectors import organization_by_code
 
 from .access import get_incident_for_user, get_notification_for_user, incidents_for_user, notifications_for_user
-from .acknowledgements import notification_acknowledge
 from .drills import notification_drill_send
 from .models import Delivery, Incident, Notification, Victim
 from .services import incident_correct, incident_create
-from .summary import FUTURE_GRACE, notification_status_set, record_summary_view, summary_fields
+from .state import TAP_STATUSES as _TAPS
+from .state import notification_acknowledge, notification_status_set
+from .summary import record_summary_view, summary_fields
 
 Op = IntegrationToken.Operation
 INCIDENT_READERS = frozenset({*CPD_ROLES, Role.ANALYST, Role.ADMIN})
 INCIDENT_WRITERS = frozenset({*CPD_ROLES, Role.ADMIN})
 OUTREACH = frozenset(OUTREACH_ROLES)
-# The statuses API.md lets outreach set (acknowledging has its own operation).
-TAP_STATUSES = [Notification.Status.EN_ROUTE, Notification.Status.ON_SCENE, Notification.Status.AT_HOSPITAL,
-                Notification.Status.UNABLE]
+# The taps API.md lets outreach set through /status/ (acknowledging has its own operation).
+TAP_STATUSES = [status for status in _TAPS if status != Notification.Status.ACKNOWLEDGED]
 
 INCIDENT_EXAMPLE = {
     "rd_number": "JH411616", "occurred_at": "2026-03-07T21:14:00-06:00", "block": "7800 S OGLESBY AVE",
@@ -364,12 +363,8 @@ class NotificationAcknowledgeApi(ApiView):
         notification = get_notification_for_user(request.user, code)
         data = NotificationAcknowledgeApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        at = data.validated_data.get("at")
-        if at is not None and at > timezone.now() + FUTURE_GRACE:
-            raise serializers.ValidationError({"at": ["This time is in the future."]})
-        if at is not None and notification.incident is not None and at < notification.incident.occurred_at:
-            raise serializers.ValidationError({"at": ["This time is before the shooting happened."]})
-        notification = notification_acknowledge(notification=notification, actor=request.user, via="api", at=at)
+        notification = notification_acknowledge(notification=notification, actor=request.user, via="api",
+                                                at=data.validated_data.get("at"))
         return _notification_response(notification)
 
 

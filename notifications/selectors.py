@@ -11,7 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from core.dates import day_and_week_start
-from districts.models import Channel, District
+from districts.models import Channel, District, Membership
 from districts.selectors import organizations_in_district
 
 from .models import Delivery, Incident, Notification, TimelineEntry
@@ -161,3 +161,19 @@ def board_summary(board: dict[str, list[Incident]], *, now: datetime | None = No
         "waiting": len(waiting),
         "overdue": sum(1 for n in waiting if n.next_escalation_at and n.next_escalation_at <= now),
     }
+
+
+def awaiting_sms_acknowledgement(number: str) -> tuple[Notification | None, object]:
+    """The newest unacknowledged notification sent by SMS to this number, and the user the number
+    belongs to (None for a shared phone tree)."""
+    delivery = (Delivery.objects.filter(kind=Channel.Kind.SMS, target=number, notification__isnull=False,
+                                        notification__acknowledged_at__isnull=True)
+                .exclude(status__in=[Delivery.Status.CANCELLED, Delivery.Status.QUEUED])
+                .select_related("notification", "recipient").order_by("-created_at", "-id").first())
+    if delivery is None:
+        return None, None
+    user = delivery.recipient
+    if user is None:
+        member = Membership.objects.filter(phone=number, organization_id=delivery.notification.organization_id).first()
+        user = member.user if member else None
+    return delivery.notification, user

@@ -7,11 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from districts.models import OnCall
 from notifications.models import Notification
+from notifications.state import TAP_STATUSES
 
 from .labels import WEEKDAYS
 from .models import NOTES_MAX, EngagedRole, Referral, ResponseType, RetaliationRisk
-
-TAP_STATUSES = ["acknowledged", "en_route", "on_scene", "at_hospital", "unable"]
 
 
 class LocalDateTimeInput(forms.DateTimeInput):

@@ -19,8 +19,10 @@ from core.dates import today_local
 from districts.access import scope_of
 from districts.models import Channel, Organization
 from notifications.models import Delivery, Notification
-from notifications.outbox import outbox_wake
-from notifications.summary import FUTURE_GRACE, notification_response_record
+from notifications.outbox import deliveries_save
+from notifications.recipients import in_app_delivery, personal_deliveries
+from notifications.relay import outbox_wake
+from notifications.state import notification_response_record, time_problem
 
 from .models import NOTES_MAX, EngagedRole, FollowUp, Referral, ResponseLog, ResponseType, RetaliationRisk
 
@@ -88,13 +90,11 @@ def _validate(*, notification, arrived_at, response_types, retaliation_risk, fol
     errors: dict[str, list[str]] = {}
     if notification.kind != Notification.Kind.INCIDENT or notification.incident is None:
         errors["notification"] = [_("A drill takes no response.")]
-    if arrived_at is not None:
-        if timezone.is_naive(arrived_at):
-            arrived_at = timezone.make_aware(arrived_at)
-        if notification.incident is not None and arrived_at < notification.incident.occurred_at:
-            errors["arrived_at"] = [_("Arrival cannot be before the shooting happened.")]
-        elif arrived_at > timezone.now() + FUTURE_GRACE:
-            errors["arrived_at"] = [_("Arrival cannot be in the future.")]
+    problem = time_problem(notification, arrived_at) if arrived_at is not None else None
+    if problem == "before_shooting":
+        errors["arrived_at"] = [_("Arrival cannot be before the shooting happened.")]
+    elif problem == "future":
+        errors["arrived_at"] = [_("Arrival cannot be in the future.")]
     unknown = [t for t in response_types if t not in ResponseType.values]
     if unknown:
         errors["response_types"] = [_("Unknown response type: %(kind)s.") % {"kind": unknown[0]}]
@@ -259,27 +259,20 @@ def followup_reminders_send(*, today: date | None = None) -> int:
             payload = {"message": "followup.reminder", "followup": str(followup.code),
                        "due_on": followup.due_on.isoformat()}
             worker = followup.assigned_to
-            channels = list(Channel.objects.filter(user=worker, organization_id=followup.organization_id,
-                                                   active=True).order_by("id"))
-            in_app = next((c for c in channels if c.kind == Channel.Kind.IN_APP), None)
-            rows = [Delivery(channel=in_app, recipient=worker, kind=Channel.Kind.IN_APP,
-                             target=in_app.target if in_app else "", purpose=Delivery.Purpose.REMINDER,
-                             status=Delivery.Status.SENT, sent_at=now, attempts=1, payload=payload)]
-            seen = set()
-            for channel in channels:
-                key = (channel.kind, channel.target.strip().lower())
-                if channel.kind not in REMINDER_KINDS or key in seen:
-                    continue
-                seen.add(key)
-                rows.append(Delivery(channel=channel, recipient=worker, kind=channel.kind, target=channel.target,
-                                     purpose=Delivery.Purpose.REMINDER, payload=payload, next_attempt_at=now))
-            Delivery.objects.bulk_create(rows)
+            in_app = Channel.objects.filter(user=worker, organization_id=followup.organization_id, active=True,
+                                            kind=Channel.Kind.IN_APP).order_by("id").first()
+            rows = deliveries_save(
+                [in_app_delivery(worker, notification=None, purpose=Delivery.Purpose.REMINDER, payload=payload,
+                                 channel=in_app)]
+                + personal_deliveries([worker], organization_id=followup.organization_id, notification=None,
+                                      purpose=Delivery.Purpose.REMINDER, payload=payload, kinds=REMINDER_KINDS,
+                                      in_app=False))
             queued += len(rows) - 1
             audit_log(actor=None, source="system", action="followup.reminded", obj=followup,
                       data={"channels": sorted({row.kind for row in rows})})
         reminded += 1
     if queued:
-        transaction.on_commit(outbox_wake)
+        transaction.on_commit(outbox_wake, robust=True)
     return reminded
 
 

@@ -7,11 +7,8 @@ from django.utils import timezone
 
 from audit.models import Event
 from notifications.models import Delivery, Notification, TimelineEntry
-from notifications.summary import (
-    notification_status_correct,
-    notification_status_set,
-    record_summary_view,
-)
+from notifications.state import notification_status_correct, notification_status_set
+from notifications.summary import record_summary_view
 from responses.models import FollowUp, Referral, ResponseLog
 from responses.services import followup_reminders_send, response_log
 
