@@ -71,7 +71,7 @@ stack: venv
 # Incident commit → deliveries sent through a real relay and Celery worker (own redis-server,
 # its own database BENCH_DATABASE_URL, created if missing); the last line is one JSON object.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_bench_notify
-bench: bench-notify bench-pages
+bench: bench-notify bench-pages bench-import
 
 bench-notify: venv
 	scripts/services
@@ -89,3 +89,12 @@ fuzz: venv
 
 clean:
 	rm -rf .venv .tools db.sqlite3 staticfiles var
+
+# import_cpd_victims on 20,000 and 100,000 generated rows, each size in its own PostgreSQL database
+# (BENCH_IMPORT_DATABASE_URL with _<rows> appended, created if missing): rows/s and peak RSS; the
+# last line is one JSON object.
+BENCH_IMPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_bench_import
+.PHONY: bench-import
+bench-import: venv
+	scripts/services
+	DATABASE_URL=$(BENCH_IMPORT_DATABASE_URL) $(PY) benchmarks/bench_import.py $(BENCH_IMPORT_ARGS)
