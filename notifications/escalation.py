@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import override
 
 from audit.models import Source
 from audit.services import audit_log
@@ -45,7 +46,8 @@ def notification_escalate(*, notification: Notification, now: datetime) -> list[
     if deliveries:
         notification.escalation_paged_level = level
     notification.save(update_fields=["escalation_level", "escalation_paged_level", "next_escalation_at"])
-    role = ESCALATION_ROLES[level]
+    with override("en"):  # the timeline is CPD's record, in English
+        role = str(ESCALATION_ROLES[level])
     organization = notification.organization
     text = (f"{organization}: not acknowledged, escalated to {role} ({len(deliveries)} message(s))" if deliveries
             else f"{organization}: not acknowledged, nobody on the roster as {role}; next step on schedule")

@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import override
 
 from districts.models import Channel
 
@@ -58,7 +59,8 @@ def deliveries_create(*, notification: Notification, purpose: str) -> list[Deliv
     created = deliveries_save(recipients(notification, purpose, now))
     feed = [row for row in created if row.kind == Channel.Kind.IN_APP]
     if feed:
-        extra = f" ({Delivery.Purpose(purpose).label.lower()})" if purpose != Delivery.Purpose.NOTIFY else ""
+        with override("en"):  # the timeline is CPD's record, in English
+            extra = f" ({Delivery.Purpose(purpose).label.lower()})" if purpose != Delivery.Purpose.NOTIFY else ""
         timeline_add(notification=notification, kind="delivery.sent", at=now,
                      text=f"In-app to {len(feed)} member(s) of {notification.organization}{extra}")
         if len(feed) == len(created):

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import override
 
 from audit.models import Source
 from audit.services import audit_log
@@ -149,7 +150,8 @@ def notification_status_set(
         current.arrived_at = at
         fields.append("arrived_at")
     current.save(update_fields=fields)
-    label = Status(status).label + (f" ({Notification.UnableReason(reason).label})" if reason else "")
+    with override("en"):  # the timeline is CPD's record, in English whatever the worker's language
+        label = str(Status(status).label) + (f" ({Notification.UnableReason(reason).label})" if reason else "")
     timeline_add(notification=current, kind=f"notification.{status}", at=at, text=f"{current.organization}: {label}")
     audit_log(actor=actor, source=source, action="notification.status_set", obj=current,
               data={"status": status, "at": at.isoformat(), "reason": reason})
@@ -228,8 +230,10 @@ def notification_response_record(
                    and response_category == Notification.ResponseCategory.HOSPITAL else Status.ON_SCENE)
         current.status, current.status_at, current.unable_reason = arrived, shared_arrival, ""
         fields += ["status", "status_at", "unable_reason"]
+        with override("en"):
+            label = str(arrived.label)
         timeline_add(notification=current, kind=f"notification.{arrived}", at=shared_arrival,
-                     text=f"{organization}: {arrived.label} (arrival logged)")
+                     text=f"{organization}: {label} (arrival logged)")
     if response_category and organization.share_response_category:
         current.response_category = response_category
         fields.append("response_category")

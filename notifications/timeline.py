@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db.models import Case, DateTimeField, F, Min, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import override
 
 from .models import Delivery, Incident, Notification, TimelineEntry
 
@@ -23,9 +24,10 @@ def timeline_add(*, notification: Notification | None, delivery: Delivery | None
 
 def delivery_label(delivery: Delivery) -> str:
     """"SMS to Acme (escalation)": how a delivery is named on the timeline."""
-    extra = f" ({delivery.get_purpose_display().lower()})" if delivery.purpose != Delivery.Purpose.NOTIFY else ""
-    to = delivery.notification.organization if delivery.notification_id else "a member"
-    return f"{delivery.get_kind_display()} to {to}{extra}"
+    with override("en"):  # the timeline is CPD's record, in English whatever the session's language
+        extra = f" ({delivery.get_purpose_display().lower()})" if delivery.purpose != Delivery.Purpose.NOTIFY else ""
+        to = delivery.notification.organization if delivery.notification_id else "a member"
+        return f"{delivery.get_kind_display()} to {to}{extra}"
 
 
 def send_clocks_start(notification: Notification, at: datetime, *, confirmed: bool = False) -> None:

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from districts.models import Channel, OnCall
-from notifications.models import Notification
+from notifications.models import Notification, TimelineEntry
 from responses.models import FollowUp, ResponseLog
 from responses.services import response_log
 
@@ -347,6 +347,14 @@ def test_pages_speak_the_members_language(client, worker, notification):
     client.post(reverse("responses:language"), {"language": "es"})
     body = client.get(reverse("responses:incident", args=[notification.code])).content.decode()
     assert 'lang="es"' in body and "Confirmar" in body
+
+
+def test_a_spanish_workers_tap_reaches_cpds_timeline_in_english(client, worker, notification):
+    client.force_login(worker)
+    client.post(reverse("responses:language"), {"language": "es"})
+    client.post(reverse("responses:status", args=[notification.code]), {"status": "on_scene"})
+    entry = TimelineEntry.objects.get(notification=notification, kind="notification.on_scene")
+    assert entry.text == f"{notification.organization}: On scene"
 
 
 def test_the_service_worker_is_served_from_the_root(client):
