@@ -8,6 +8,8 @@ development secret. Set DATABASE_URL and REDIS_URL for PostgreSQL, Redis and rea
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from .env import (
     ImproperlyConfiguredEnv,
     env_bool,
@@ -150,6 +152,9 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-canary": {"task": "notifications.tasks.worker_canary", "schedule": 60.0},
     "followup-reminders": {"task": "responses.tasks.followup_reminders", "schedule": 900.0},
+    # 03:15 Chicago time: the monthly summary table, every closed month recomputed (reviews/services.py).
+    "monthly-summaries": {"task": "reviews.tasks.monthly_summaries_refresh",
+                          "schedule": crontab(hour=3, minute=15)},
 }
 CELERY_TIMEZONE = "America/Chicago"
 

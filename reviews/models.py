@@ -96,3 +96,31 @@ class CpdIncident(models.Model):
     @property
     def victims(self) -> models.QuerySet[CpdVictim]:
         return CpdVictim.objects.filter(rd_number=self.rd_number)
+
+
+# --- the monthly summary table ----------------------------------------------------------------
+
+
+class MonthlySummary(models.Model):
+    """One month's figures for one scope (every district, one district, one organisation), as
+    `reviews.selectors.monthly_review` computed them: the year and multi-year views read these
+    rows instead of recomputing every month. `fingerprint` summarises what the figures were
+    computed from (incident, notification and response counts and latest changes); a row whose
+    month no longer matches its fingerprint is recomputed on the next read (reviews/summaries.py),
+    and the nightly task recomputes every month.
+    """
+
+    month = models.DateField(help_text="The first day of the Chicago-local month.")
+    scope = models.CharField(max_length=64, help_text='"all", "district:<number>" or "organization:<code>".')
+    fingerprint = models.CharField(max_length=64)
+    figures = models.JSONField()
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Also the index behind the read: WHERE scope = %s AND month IN (...).
+            models.UniqueConstraint(fields=["scope", "month"], name="monthly_summary_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.scope}"

@@ -11,7 +11,7 @@ from notifications.models import Incident, Notification
 from responses.models import Referral, ResponseLog
 from reviews.selectors import Month, monthly_review, percentile, suppressed
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # sqlite: the demo runs on it too
 
 
 def shooting(district, occurred, *, victims=1, fatal=0, entered=5, sent=1, acknowledged=None, arrived=None,

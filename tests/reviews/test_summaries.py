@@ -1,0 +1,60 @@
+"""The monthly summary table: stored months are used while they still match, and never stale."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.dates import CHICAGO, month_of
+from notifications.models import Notification
+from reviews.models import MonthlySummary
+from reviews.selectors import Month, monthly_review
+from reviews.services import monthly_reviews, monthly_summaries_refresh
+from tests.reviews.test_metrics import shooting
+
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # sqlite: the demo runs on it too
+YEAR = [Month(2025, month) for month in range(1, 13)]
+
+
+@pytest.fixture
+def year_of_shootings(englewood, covering_org):
+    for month in YEAR:
+        for day in (2, 12):
+            shooting(englewood, datetime(month.year, month.month, day, 22, 0, tzinfo=CHICAGO),
+                     acknowledged=None if day == 12 else 5, organization=covering_org)
+
+
+def test_a_year_is_computed_once_then_read_from_the_table(englewood, year_of_shootings):
+    first = monthly_reviews(YEAR, districts=[englewood])
+    assert first == [monthly_review(month=m, districts=[englewood]) for m in YEAR]
+    assert MonthlySummary.objects.filter(scope="district:007").count() == 12
+    with CaptureQueriesContext(connection) as queries:
+        again = monthly_reviews(YEAR, districts=[englewood])
+    assert again == first
+    assert len(queries) <= 5  # three fingerprint aggregates and one read, whatever the months hold
+
+
+def test_a_late_acknowledgement_moves_its_month_out_of_the_table(englewood, covering_org, year_of_shootings):
+    monthly_reviews(YEAR, districts=[englewood])
+    missed = Notification.objects.filter(acknowledged_at__isnull=True, incident__occurred_at__month=5).first()
+    Notification.objects.filter(pk=missed.pk).update(acknowledged_at=missed.created_at + timedelta(minutes=50))
+    may = monthly_reviews([Month(2025, 5)], districts=[englewood])[0]
+    assert may["districts"][0]["missed"] == 0 and may["districts"][0]["late"] == 1
+    assert may == monthly_review(month=Month(2025, 5), districts=[englewood])
+
+
+def test_the_current_month_is_always_computed_and_never_stored(englewood):
+    now = Month(*month_of(timezone.now()))
+    assert monthly_reviews([now], districts=[englewood])[0]["districts"][0]["incidents"] == 0
+    shooting(englewood, timezone.now() - timedelta(minutes=30))
+    assert monthly_reviews([now], districts=[englewood])[0]["districts"][0]["incidents"] == 1
+    assert not MonthlySummary.objects.exists()
+
+
+def test_the_nightly_refresh_writes_every_scope_for_each_closed_month(englewood, covering_org):
+    written = monthly_summaries_refresh(months=2)
+    scopes = set(MonthlySummary.objects.values_list("scope", flat=True))
+    assert {"all", "district:007", f"organization:{covering_org.code}"} <= scopes
+    assert written == MonthlySummary.objects.count() and written % 2 == 0
