@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import views
+from . import views, views_dashboard
 
 app_name = "reviews"
 urlpatterns = [
     path("history/", views.IncidentHistoryView.as_view(), name="history"),
+    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
 ]
