@@ -16,7 +16,8 @@ from districts.access import scope_of
 from districts.api_fields import DistrictField
 from districts.models import District, Role
 
-from .selectors import Month, monthly_review, suppressed
+from .selectors import Month, suppressed
+from .services import monthly_reviews
 
 READERS = frozenset({Role.ANALYST, Role.CPD_COMMANDER})
 
@@ -55,7 +56,7 @@ class ReviewMonthlyApi(ApiView):
             if district is not None and district.pk != scope.district_id:
                 raise PermissionDenied("A commander reads their own district's figures only.")
             districts = [District.objects.defer("boundary").get(pk=scope.district_id)]
-        figures = monthly_review(month=chosen, districts=districts)
+        figures = monthly_reviews([chosen], districts=districts)[0]
         if not scope.is_analyst:
             figures = {**figures, "districts": [suppressed(d) for d in figures["districts"]],
                        "organizations": [suppressed(o) for o in figures["organizations"]],
