@@ -112,10 +112,13 @@ def cpd_victims_import(*, path: str | Path, stdout: TextIO | None = None, batch_
                        progress: bool | None = None) -> ImportResult:
     """Upsert every row of the CSV at `path` into CpdVictim, and rebuild the CpdIncidents they touch.
 
-    Returns the counts; rejected rows are listed with their line number (line 1 is the header).
-    Raises ImportFileError before writing anything when the header lacks a column, the file is
-    not comma-separated, or it is not UTF-8 text. `progress` (default: whether `stdout` is a
-    terminal) draws a bar; otherwise a plain line goes out every few batches.
+    Returns the counts; rejected rows are listed with their line number (line 1 is the header),
+    and a line that is not UTF-8 is one of them. Raises ImportFileError before writing anything
+    when the header lacks a column, the file is not comma-separated or is UTF-16; and, after
+    storing the rows before it, at a line the csv module cannot parse at all (a NUL byte, a
+    field over its size limit). `progress` (default: whether `stdout` is a terminal) redraws a
+    bar; otherwise a plain line goes out every few batches. Nothing is written to `stdout` when
+    it is None.
     """
     path = Path(path)
     started = time.monotonic()
@@ -325,9 +328,10 @@ def _moment(values: dict[str, str], column: str, *, required: bool = False) -> d
     """CPD's floating local time as an aware datetime in Chicago.
 
     Takes ISO (`2024-09-01 00:15:00`, `2025-05-29T10:35:55.000`) and the portal export's
-    `09/01/2024 12:15:00 AM`. A time in the autumn's repeated hour is read as its first
-    occurrence (CDT), and one in the spring's missing hour with the offset before the change
-    (02:30 becomes 03:30 CDT): zoneinfo's fold=0, and what PostgreSQL does with a local time.
+    `09/01/2024 12:15:00 AM`. CPD's file cannot say which of the autumn's two 01:00-01:59 hours
+    it means; it is read as the first (CDT), and a time in the spring's missing hour with the
+    offset before the change (02:30 becomes 03:30 CDT). That is zoneinfo's fold=0, the reading
+    the portal's own intake and demo import give the same text, so the two sides reconcile.
     An explicit offset, if one is ever given, is honoured.
     """
     text = (values.get(column) or "").strip()

@@ -107,6 +107,7 @@ def test_a_second_run_of_the_same_file_changes_nothing():
     assert CpdIncident.objects.count() == 3130
 
 
+@pytest.mark.sqlite  # the embedded default's upsert too
 def test_a_record_cpd_updates_after_the_event_is_updated_and_the_rest_left_unchanged():
     run(SHIPPED)
     unchanged_before = CpdVictim.objects.get(unique_id="SHOOT-JK301448-#1").changed_at
@@ -149,6 +150,7 @@ def test_on_a_terminal_it_draws_a_progress_bar():
 # --- the data portal's upper-case export -------------------------------------------------------
 
 
+@pytest.mark.sqlite  # the embedded default's upsert too
 def test_the_portal_export_with_upper_case_columns_imports_and_never_stores_a_name():
     result, _ = run(EXPORT)
 
@@ -220,6 +222,7 @@ def test_a_utf16_file_is_refused_with_the_reason(tmp_path):
     assert not CpdVictim.objects.exists()
 
 
+@pytest.mark.sqlite  # the embedded default's upsert too
 def test_bad_rows_are_named_with_their_line_and_reason_and_the_rest_imported(tmp_path):
     header, rows = shipped_rows("JK301448")
     col = {name: index for index, name in enumerate(header)}
