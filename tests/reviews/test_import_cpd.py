@@ -295,3 +295,14 @@ def test_the_command_prints_the_counts_and_the_rejected_rows(tmp_path):
     assert "1 rows: 0 created, 0 updated, 0 unchanged, 1 rejected" in text
     assert "rejected line 2 (SHOOT-JH493540-#1): date: “2024-13-45 25:00:00” is not a date and time" in text
     assert not CpdVictim.objects.exists()
+
+
+def test_a_victim_cpd_moves_to_another_rd_number_leaves_no_empty_incident_behind(tmp_path):
+    header, rows = shipped_rows("JH493540")
+    run(write_csv(tmp_path / "before.csv", header, rows))
+    rows[0][header.index("case_number")] = "JH493541"
+
+    result, _ = run(write_csv(tmp_path / "after.csv", header, rows))
+
+    assert (result.updated, result.incidents_created, result.incidents_removed) == (1, 1, 1)
+    assert list(CpdIncident.objects.values_list("rd_number", "victim_count")) == [("JH493541", 1)]
