@@ -32,8 +32,9 @@ from districts.models import District, Organization, Role
 
 from .charts import format_value, line_chart
 from .filters_dashboard import MAX_RANGE_MONTHS, DashboardFilter, this_month
-from .selectors import Month
-from .selectors_dashboard import latest_month_with_data, month_range, review_months, shifted
+from .selectors import INTERVALS, Month
+from .selectors_dashboard import latest_month_with_data, month_range, shifted
+from .services import monthly_reviews
 from .tables_dashboard import (
     DistrictFiguresTable,
     OrganizationFiguresTable,
@@ -109,7 +110,7 @@ class Viewer:
     title: str
 
 
-def _viewer(user, scope) -> Viewer:
+def _viewer(scope) -> Viewer:
     districts = District.objects.defer("boundary").order_by("number")
     if scope.is_cpd:
         district = districts.get(pk=scope.district_id)
@@ -141,11 +142,25 @@ def _months_apart(first: Month, last: Month) -> int:
 
 # --- reading the figures ---------------------------------------------------------------------
 
+def _read(months: list[Month], *, districts, organization) -> dict[str, dict]:
+    """{month label: figures} through the summary table's read-through (reviews.services)."""
+    return {figures["month"]: figures
+            for figures in monthly_reviews(months, districts=districts, organization=organization)}
+
+
+def _own_entry(figures: dict, organization: Organization) -> dict:
+    """The organisation's figure set for the month; zeros when it was notified of nothing."""
+    found = next((o for o in figures["organizations"] if o["organization"] == str(organization.code)), None)
+    return found or {"organization": str(organization.code), "name": organization.name, "notifications": 0,
+                     "acknowledged_rate": None, "responded_rate": None, "late": 0, "missed": 0, "escalated": 0,
+                     **{name: {"median": None, "p90": None} for name in INTERVALS}}
+
+
 def _entry(figures: dict, viewer: Viewer, district: District | None) -> dict | None:
     """The figure set the headline and trends follow: the supervisor's organisation, one
     district (a commander's, or the analyst's filter), or the pilot total."""
     if viewer.organization is not None:
-        return next((o for o in figures["organizations"] if o["organization"] == str(viewer.organization.code)), None)
+        return _own_entry(figures, viewer.organization)
     if district is not None:
         return next((d for d in figures["districts"] if d["district"] == district.number), None)
     return figures["pilot"]
@@ -238,9 +253,10 @@ def _table_rows(figures_by_month: dict, months: list[Month], viewer: Viewer, org
         pilot_rows.append({**figure_row({**figures["pilot"], "name": _("All districts")}, **common),
                            "level": _("Pilot")})
         district_rows += [{**figure_row(entry, **common), "level": _("District")} for entry in figures["districts"]]
-        organisation_rows += [
-            {**figure_row(entry, **common), "level": _("Organisation")} for entry in figures["organizations"]
+        entries = [_own_entry(figures, viewer.organization)] if viewer.organization else [
+            entry for entry in figures["organizations"]
             if organization is None or entry["organization"] == str(organization.code)]
+        organisation_rows += [{**figure_row(entry, **common), "level": _("Organisation")} for entry in entries]
     return district_rows, organisation_rows, pilot_rows
 
 
@@ -277,7 +293,7 @@ def _table_months(cleaned: dict, month: Month, form) -> list[Month] | None:
 @login_required
 def dashboard(request):
     scope = require_role(request.user, *DASHBOARD_ROLES)
-    viewer = _viewer(request.user, scope)
+    viewer = _viewer(scope)
     data = request.GET.copy()
     export_format = data.pop("_export", [None])[-1]
     for key in ("d-sort", "o-sort", "d-page", "o-page"):
@@ -302,11 +318,11 @@ def dashboard(request):
         return render(request, "reviews/dashboard.html", {**context, "invalid": True}, status=400)
 
     trend_months = month_range(shifted(month, -(TREND_MONTHS - 1)), month)
-    figures_by_month = review_months([shifted(month, -12), *trend_months], districts=districts,
-                                     organization=viewer.organization)
-    if not all(m.label in figures_by_month for m in table_months):
-        figures_by_month = {**review_months(table_months, districts=districts, organization=viewer.organization),
-                            **figures_by_month}
+    figures_by_month = _read([shifted(month, -12), *trend_months], districts=districts,
+                             organization=viewer.organization)
+    missing = [m for m in table_months if m.label not in figures_by_month]
+    if missing:
+        figures_by_month.update(_read(missing, districts=districts, organization=viewer.organization))
 
     if export_format is not None:
         district_rows, organisation_rows, pilot_rows = _table_rows(figures_by_month, table_months, viewer,
