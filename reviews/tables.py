@@ -27,6 +27,18 @@ from .selectors_history import STATES
 EXPORT_CHUNK = 500
 XLSX_MAX_ROWS = 20_000
 
+# The sort orders offered beside the filter (the column headings offer every one; on a phone
+# the headings are hidden, so this list is the way to sort there).
+SORT_CHOICES = (
+    ("-occurred_at", _("Newest first")),
+    ("occurred_at", _("Oldest first")),
+    ("-victim_count", _("Most victims")),
+    ("-fatal_count", _("Most fatal")),
+    ("district", _("District")),
+    ("beat", _("Beat")),
+    ("community_area", _("Community area")),
+)
+
 # Which badge each state wears on the page (text, never colour alone).
 STATE_BADGES = {"unacknowledged": "warn", "acknowledged_late": "warn", "escalated": "alert",
                 "never_notified": "alert", "responded": "ok"}
@@ -60,7 +72,7 @@ class IncidentHistoryTable(tables.Table):
     victim_count = tables.Column(verbose_name=_("Victims"), attrs={"td": {"class": "num"}, "th": {"class": "num"}})
     fatal_count = tables.Column(verbose_name=_("Fatal"), attrs={"td": {"class": "num"}, "th": {"class": "num"}})
     hospital = tables.Column(verbose_name=_("Hospital"), order_by=("hospital__name",), default="—",
-                             attrs={"td": {"class": "hide-narrow"}, "th": {"class": "hide-narrow"}})
+                             attrs={"td": {"class": "hospital hide-narrow"}, "th": {"class": "hide-narrow"}})
     scene_status = tables.Column(verbose_name=_("Scene"), attrs={"td": {"class": "hide-narrow"},
                                                                  "th": {"class": "hide-narrow"}})
     organizations = tables.Column(verbose_name=_("Organisations notified"), accessor="told", orderable=False,
@@ -101,8 +113,9 @@ class IncidentHistoryTable(tables.Table):
         states = row_states(record)
         if not states:
             return format_html('<span class="muted">{}</span>', _("Acknowledged in time"))
-        return format_html_join(" ", '<span class="badge {}">{}</span>',
-                                ((STATE_BADGES[key], STATES[key]) for key in states))
+        badges = format_html_join(" ", '<span class="badge {}">{}</span>',
+                                  ((STATE_BADGES[key], STATES[key]) for key in states))
+        return format_html('<span class="states">{}</span>', badges)
 
     # --- the export (typed values; text is neutralised by core.exports) ---------------------
     def value_occurred_at(self, value):

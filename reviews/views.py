@@ -23,7 +23,7 @@ from districts.models import Role
 
 from . import selectors_history
 from .filters import IncidentHistoryFilter
-from .tables import XLSX_MAX_ROWS, HistoryExport, IncidentHistoryTable
+from .tables import SORT_CHOICES, XLSX_MAX_ROWS, HistoryExport, IncidentHistoryTable
 
 HISTORY_ROLES = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ANALYST)
 PAGE_SIZE = 25
@@ -57,6 +57,8 @@ class IncidentHistoryView(LoginRequiredMixin, ExportMixin, SingleTableMixin, Fil
         context.update(
             show_district=scope_of(self.request.user).citywide,
             filter_invalid=self.filterset.is_bound and not self.filterset.is_valid(),
+            sort_choices=SORT_CHOICES,
+            sort=self.request.GET.get("sort", "-occurred_at"),
         )
         return context
 

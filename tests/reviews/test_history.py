@@ -123,6 +123,7 @@ def test_the_page_speaks_spanish(client, analyst):
     page = client.get(URL, headers={"accept-language": "es"}).content.decode()
     assert "Historial de incidentes" in page
     assert "Exportar CSV" in page
+    assert "Ordenar por" in page and "Organización notificada" in page
 
 
 # --- the trust boundary ------------------------------------------------------------------------
