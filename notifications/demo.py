@@ -4,7 +4,8 @@
   entered through `incident_create` so they fan out like real ones (the console shows the
   messages, the feeds show the notifications); a few organisations have already answered.
 - Two years of historical incidents from the City's shooting victimisations file, imported
-  with `incident_import`: no notifications, the City's own district, beat and area.
+  with `incident_import` (the City's own district, beat and area), then given simulated
+  notification and response timelines (history.py), marked simulated.
 
 Idempotent on the RD number: a second run adds nothing and changes nothing.
 """
@@ -24,6 +25,7 @@ from districts.demo import seeded_user_ids
 from districts.geo import locate
 from districts.models import Membership, Role
 
+from .history import history_simulate
 from .intake import Reference
 from .models import Incident, Notification, Victim
 from .services import incident_create, incidents_import
@@ -72,6 +74,8 @@ LIVE_INCIDENTS = [
 def seed(stdout) -> None:
     stdout.write(seed_live_incidents())
     stdout.write(import_history(stdout).summary)
+    stdout.write(f"simulated history: notification and response timelines for {history_simulate()} incidents "
+                 f"(marked simulated)")
 
 
 def seed_live_incidents() -> str:

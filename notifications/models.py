@@ -158,6 +158,9 @@ class Notification(models.Model):
     # tier is empty is still taken, on schedule, but pages nobody: pages say so, not "escalated".
     escalation_paged_level = models.PositiveSmallIntegerField(default=0)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
+    # Demo history only: the clocks were drawn from stated distributions (notifications/history.py),
+    # not recorded. Every figure built on them says so.
+    simulated = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

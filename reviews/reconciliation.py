@@ -62,8 +62,7 @@ def reconcile(*, month: Month, district: District) -> Reconciliation:
     # The portal's side reaches a window past the month's ends: a shooting at 23:50 on the 31st
     # may be entered with a time just past midnight.
     portal = list(Incident.objects.filter(district=district, occurred_at__gte=start - TIME_WINDOW,
-                                          occurred_at__lt=end + TIME_WINDOW)
-                  .exclude(source=Incident.Source.IMPORT).order_by("occurred_at"))
+                                          occurred_at__lt=end + TIME_WINDOW).order_by("occurred_at"))
     by_rd = {incident.rd_number: incident for incident in portal if incident.rd_number}
     taken: set[int] = set()
     result = Reconciliation(month=month.label, district=district.number, cpd_shootings=len(cpd))

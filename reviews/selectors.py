@@ -14,7 +14,9 @@ Definitions (the review table's; the dashboards, the API and the report all use 
 - late: acknowledged after the organisation's window; missed: never acknowledged; escalated:
   somebody was paged (`escalation_paged_level`);
 - responses by type, referrals by kind and retaliation risk flagged (medium or high) are
-  counts from the organisations' logs: counts only, never a record.
+  counts from the organisations' logs: counts only, never a record;
+- simulated: notifications of the demo history whose clocks were drawn, not recorded
+  (notifications/history.py); a page showing figures with any says so.
 
 Each figure set is computed from a handful of queries for the whole month, whatever the number
 of districts or organisations, and grouped in Python.
@@ -35,7 +37,7 @@ from responses.models import Referral, ResponseLog, ResponseType, RetaliationRis
 INTERVALS = ("minutes_occurred_to_entered", "minutes_entered_to_sent", "minutes_sent_to_acknowledged",
              "minutes_acknowledged_to_arrived")
 # The counts that leave the review table with 1 to 3 shown as "≤3" (core.suppression).
-COUNT_FIELDS = ("incidents", "victims", "fatal", "notified", "late", "missed", "escalated",
+COUNT_FIELDS = ("incidents", "victims", "fatal", "notified", "late", "missed", "escalated", "simulated",
                 "retaliation_risk_flagged")
 FLAGGED_RISKS = (RetaliationRisk.MEDIUM, RetaliationRisk.HIGH)
 
@@ -110,7 +112,7 @@ def _notification_rows(notifications: QuerySet[Notification]) -> list[dict]:
     return list(notifications.values(
         "pk", "organization_id", "incident__district_id", "created_at", "incident__occurred_at",
         "incident__entered_at", "first_sent_at", "acknowledged_at", "arrived_at", "responded",
-        "escalation_paged_level", "organization__ack_window_minutes"))
+        "escalation_paged_level", "organization__ack_window_minutes", "simulated"))
 
 
 def _incident_figures(rows: list[tuple]) -> dict:
@@ -143,6 +145,8 @@ def _notification_figures(rows: list[dict]) -> dict:
         "late": late,
         "missed": len(rows) - len(acknowledged),
         "escalated": sum(1 for row in rows if row["escalation_paged_level"] > 0),
+        # Demo history: notifications whose clocks were simulated (notifications/history.py).
+        "simulated": sum(1 for row in rows if row["simulated"]),
     }
 
 

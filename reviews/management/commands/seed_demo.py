@@ -8,6 +8,7 @@ accounts it did not create (real people, an administrator made with `createsuper
 told `--allow-existing-users`; even then it never changes an account it did not create.
 """
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from districts import demo as districts_demo
@@ -39,6 +40,8 @@ class Command(BaseCommand):
         districts_demo.seed(self.stdout)
         notifications_demo.seed(self.stdout)
         responses_demo.seed(self.stdout)
+        # CPD's own record of the same shootings, for reconciliation: the command a user runs.
+        call_command("import_cpd_victims", str(notifications_demo.HISTORY_CSV), "--no-progress", stdout=self.stdout)
         ours = districts_demo.demo_users()
         self.stdout.write("")
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}; demo only):")
