@@ -2,7 +2,6 @@
 organisations; organisations; hospitals. Any member may read them; a token needs `reference:read`."""
 
 from django.contrib.auth import authenticate
-from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -15,8 +14,14 @@ from core.api import ApiView, StrictSerializer, responses_with_errors
 
 from .access import organizations_for_user
 from .api_auth import LoginRateThrottle
-from .models import Beat, District, Hospital, IntegrationToken, normalise_district
-from .selectors import community_areas_in_district, organizations_in_district
+from .models import IntegrationToken
+from .selectors import (
+    community_areas_in_district,
+    district_by_number,
+    districts_all,
+    hospitals_all,
+    organizations_in_district,
+)
 
 REFERENCE = IntegrationToken.Operation.REFERENCE_READ
 
@@ -51,7 +56,7 @@ class DistrictListApi(ApiView):
                  "station_address": "1438 W 63rd St", "station_phone": "312-747-8223"}]})],
     )
     def get(self, request):
-        return self.paginate(District.objects.defer("boundary"), self.OutputSerializer)
+        return self.paginate(districts_all(), self.OutputSerializer)
 
 
 class DistrictDetailApi(ApiView):
@@ -84,12 +89,9 @@ class DistrictDetailApi(ApiView):
         responses=responses_with_errors({200: OutputSerializer}),
     )
     def get(self, request, number: str):
-        try:
-            district = District.objects.prefetch_related(
-                Prefetch("beats", queryset=Beat.objects.defer("boundary"))
-            ).get(number=normalise_district(number))
-        except (ValueError, District.DoesNotExist):
-            raise Http404("No such district.") from None
+        district = district_by_number(number)
+        if district is None:
+            raise Http404("No such district.")
         # The polygon work behind both is cached per process in `geo`; coverage edits show at once.
         district.community_areas = community_areas_in_district(district).defer("boundary")
         district.organizations = organizations_in_district(district)
@@ -125,7 +127,7 @@ class HospitalListApi(ApiView):
     @extend_schema(operation_id="hospitals_list", tags=["reference"],
                    responses=responses_with_errors({200: OutputSerializer(many=True)}))
     def get(self, request):
-        return self.paginate(Hospital.objects.all(), self.OutputSerializer)
+        return self.paginate(hospitals_all(), self.OutputSerializer)
 
 
 class TokenCreateApi(ApiView):
