@@ -9,6 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_LINK_MODE=copy \
     PATH=/app/.venv/bin:$PATH
 
+# The monthly report's PDF (WeasyPrint): Pango, HarfBuzz's subsetter and the DejaVu fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # uv at the version the Makefile pins, from the package index.
 RUN pip install --no-cache-dir "uv==0.13.9" \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin portal

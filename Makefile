@@ -47,6 +47,7 @@ demo: venv
 test: venv
 	scripts/services
 	scripts/browser
+	scripts/pdf-libs
 	scripts/compose
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 	@echo "The tests marked sqlite, again on the embedded default (SQLite, no Redis):"
