@@ -11,13 +11,11 @@ export cost the same number of queries whatever the page holds; the notification
 index serves every one of them.
 """
 
-from datetime import timedelta
-
 from django.db.models import (
     DurationField,
     Exists,
-    ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -47,9 +45,19 @@ DEFERRED = ("latitude", "longitude", "entered_by", "district__boundary", "beat__
             "community_area__boundary")
 
 
+class Minutes(Func):
+    """A whole number of minutes as a duration, on both databases: integer × interval is not
+    portable (SQLite keeps durations as microseconds and Django refuses `int * timedelta` there)."""
+
+    output_field = DurationField()
+    template = "(%(expressions)s * INTERVAL '1 minute')"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s * 60000000)", **extra)
+
+
 def _ack_window():
-    return ExpressionWrapper(F("organization__ack_window_minutes") * timedelta(minutes=1),
-                             output_field=DurationField())
+    return Minutes(F("organization__ack_window_minutes"))
 
 
 def history_incidents(user) -> QuerySet[Incident]:

@@ -18,7 +18,7 @@ from districts.models import Beat, CommunityArea, District
 from notifications.models import Incident, Notification
 from responses.models import ResponseLog
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # the embedded default serves this page too
 
 URL = "/history/"
 
