@@ -112,6 +112,9 @@ class DistrictFiguresTable(FiguresTable):
     missed = _num(gettext_lazy("Missed"), "missed", hide_narrow=True)
     escalated = _num(gettext_lazy("Escalated"), "escalated", hide_narrow=True)
 
+    class Meta(FiguresTable.Meta):
+        pass
+
 
 class OrganizationFiguresTable(FiguresTable):
     name = tables.Column(verbose_name=gettext_lazy("Organisation"))
@@ -125,6 +128,9 @@ class OrganizationFiguresTable(FiguresTable):
     late = _num(gettext_lazy("Late"), "late", hide_narrow=True)
     missed = _num(gettext_lazy("Missed"), "missed", hide_narrow=True)
     escalated = _num(gettext_lazy("Escalated"), "escalated", hide_narrow=True)
+
+    class Meta(FiguresTable.Meta):
+        pass
 
 
 # --- the export ------------------------------------------------------------------------------

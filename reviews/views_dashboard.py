@@ -33,7 +33,7 @@ from districts.models import District, Organization, Role
 from .charts import format_value, line_chart
 from .filters_dashboard import MAX_RANGE_MONTHS, DashboardFilter, this_month
 from .selectors import INTERVALS, Month
-from .selectors_dashboard import latest_month_with_data, month_range, shifted
+from .selectors_dashboard import includes_simulated, latest_month_with_data, month_range, shifted
 from .services import monthly_reviews
 from .tables_dashboard import (
     DistrictFiguresTable,
@@ -132,8 +132,14 @@ def month_name(month: Month, *, with_year: bool = True) -> str:
     return date_format(date(month.year, month.month, 1), "YEAR_MONTH_FORMAT" if with_year else "F")
 
 
-def _short_name(month: Month) -> str:
-    return date_format(date(month.year, month.month, 1), "M y")
+def _short_name(month: Month, *, first: bool) -> str:
+    """A chart's month label: "Jan", with the year under it in January and on the first point."""
+    first_day = date(month.year, month.month, 1)
+    return date_format(first_day, "M") + (f"\n{month.year}" if first or month.month == 1 else "")
+
+
+def _month_index(month: Month) -> int:
+    return month.year * 12 + month.month
 
 
 def _months_apart(first: Month, last: Month) -> int:
@@ -224,13 +230,13 @@ def _charts(figures_by_month: dict, months: list[Month], viewer: Viewer, distric
     for key in TREND_KEYS[organisation_view]:
         figure = by_key[key]
         points, rows = [], []
-        for month in months:
+        for index, month in enumerate(months):
             value = figure.value(_entry(figures_by_month[month.label], viewer, district))
             if figure.kind == "rate":
                 value = percent(value)
             elif figure.kind == "count" and not viewer.exact and is_small(value):
                 value = suppress(value)
-            points.append((_short_name(month), value))
+            points.append((_short_name(month, first=index == 0), value))
             unit = "%" if figure.kind == "rate" else (_("min") if figure.kind == "minutes" else "")
             rows.append((month_name(month), value if isinstance(value, str) else format_value(value, unit)))
         unit = "%" if figure.kind == "rate" else (_("min") if figure.kind == "minutes" else "")
@@ -347,6 +353,10 @@ def dashboard(request):
     return render(request, "reviews/dashboard.html", {
         **context, "month": month, "month_name": month_name(month), "notice": notice,
         "district": district, "organization": organization,
+        "simulated": includes_simulated(min(table_months[0], shifted(month, -12),
+                                            key=_month_index),
+                                        max(table_months[-1], month, key=_month_index),
+                                        districts=districts, organization=viewer.organization),
         "headline": _headline(figures_by_month, month, viewer, district),
         "charts": _charts(figures_by_month, trend_months, viewer, district),
         "district_table": tables.get("districts"), "organization_table": tables["organizations"],

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from core.dates import CHICAGO
 from districts.models import District, Organization
+from notifications.models import Notification
 from reviews.filters_dashboard import this_month
 from reviews.selectors import Month, monthly_review
 from reviews.selectors_dashboard import latest_month_with_data, shifted
@@ -341,3 +342,10 @@ def test_a_month_range_far_from_the_trend_is_read_on_its_own(client, analyst, en
     response = page(client, analyst, month="2026-03", month_from="2024-01", month_to="2024-01", district="007")
     assert [row["incidents"] for row in response.context["district_table"].data] == [7]
     assert headline(response)["Incidents"]["value"] == "0"
+
+
+def test_figures_built_on_the_demos_simulated_history_say_so(client, analyst, englewood, covering_org):
+    several(englewood, Month(2026, 3), 2, organization=covering_org, acknowledged=2)
+    assert "simulated" not in page(client, analyst, month="2026-03").content.decode()
+    Notification.objects.update(simulated=True)
+    assert "are simulated, not recorded" in page(client, analyst, month="2026-03").content.decode()
