@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CpdIncident, CpdVictim
+from .models import ActionItem, CpdIncident, CpdVictim, Review, ReviewAttendance, ReviewDistrict, ReviewTheme
 
 
 class _ImportedOnly(admin.ModelAdmin):
@@ -29,3 +29,53 @@ class CpdVictimAdmin(_ImportedOnly):
     list_filter = ["district", "fatal", "victimization"]
     search_fields = ["unique_id", "rd_number"]
     date_hierarchy = "occurred_at"
+
+
+# --- the shooting review meeting: read-only here, written through reviews/services.py (audited) ---
+
+
+class _MeetingReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class _ReviewDistrictInline(admin.TabularInline):
+    model = ReviewDistrict
+    fields = ["district", "month"]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(_MeetingReadOnly):
+    list_display = ["month", "status", "meeting_at", "created_at", "closed_at"]
+    list_filter = ["status"]
+    date_hierarchy = "month"
+    inlines = [_ReviewDistrictInline]
+    exclude = ["districts"]
+
+
+@admin.register(ReviewTheme)
+class ReviewThemeAdmin(_MeetingReadOnly):
+    list_display = ["review", "tag", "free_tag", "created_at"]
+    list_filter = ["tag"]
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(_MeetingReadOnly):
+    list_display = ["review", "status", "due_date", "closed_at", "created_at"]
+    list_filter = ["status"]
+
+
+@admin.register(ReviewAttendance)
+class ReviewAttendanceAdmin(_MeetingReadOnly):
+    list_display = ["review", "organization", "present"]
+    list_filter = ["present"]

@@ -1,9 +1,19 @@
 from django.urls import path
 
-from . import views, views_dashboard
+from . import views, views_dashboard, views_meeting
 
 app_name = "reviews"
 urlpatterns = [
     path("history/", views.IncidentHistoryView.as_view(), name="history"),
     path("dashboard/", views_dashboard.dashboard, name="dashboard"),
+    # The shooting review meeting: the list, one review, and one URL per action on it (POST).
+    path("reviews/", views_meeting.meetings, name="meetings"),
+    path("reviews/new/", views_meeting.meeting_create, name="meeting_create"),
+    path("reviews/<uuid:code>/", views_meeting.meeting_detail, name="meeting"),
+    path("reviews/<uuid:code>/details/", views_meeting.meeting_update, name="meeting_update"),
+    path("reviews/<uuid:code>/close/", views_meeting.meeting_close, name="meeting_close"),
+    path("reviews/<uuid:code>/themes/", views_meeting.theme_add, name="meeting_theme_add"),
+    path("reviews/<uuid:code>/items/", views_meeting.item_add, name="meeting_item_add"),
+    path("reviews/<uuid:code>/items/<uuid:item_code>/status/", views_meeting.item_status, name="meeting_item_status"),
+    path("reviews/<uuid:code>/attendance/", views_meeting.attendee_add, name="meeting_attendee_add"),
 ]
