@@ -2,9 +2,12 @@
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from reviews.charts import format_tick, format_value, line_chart, nice_ceiling
 
 SVG = "{http://www.w3.org/2000/svg}"
+pytestmark = pytest.mark.sqlite  # pure: runs anywhere
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun"]
 
 

@@ -19,7 +19,7 @@ from reviews.selectors_dashboard import latest_month_with_data, shifted
 from tests.conftest import PASSWORD
 from tests.reviews.test_metrics import shooting
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # sqlite: the demo runs on it too
 URL = reverse("reviews:dashboard")
 
 
