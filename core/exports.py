@@ -11,10 +11,15 @@ Numbers, dates and booleans stay typed (a negative number is a number, not a for
 Aware datetimes become naive wall-clock time in the given zone, because XLSX has no time zone
 and openpyxl refuses aware values; `None` becomes an empty cell.
 
+XLSX is written by openpyxl in write-only mode (rows go to a temporary file as they come, so
+memory stays flat); characters XML cannot hold (control characters other than tab, newline and
+carriage return) are dropped from XLSX text, where openpyxl would refuse the whole file.
+
 This module imports no app: callers pass their own rows and zone.
 """
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -66,3 +71,20 @@ def csv_lines(rows: Iterable[Iterable], *, zone: tzinfo) -> Iterator[str]:
         line = writer.writerow(spreadsheet_row(row, zone=zone))
         yield ("\ufeff" + line) if first else line
         first = False
+
+
+def xlsx_bytes(rows: Iterable[Iterable], *, zone: tzinfo, title: str = "Export") -> bytes:
+    """An XLSX workbook with one sheet (`title`, at most 31 characters), every cell made safe;
+    the first row is frozen as the header."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    for row in rows:
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) if isinstance(cell, str) else cell
+                      for cell in spreadsheet_row(row, zone=zone)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

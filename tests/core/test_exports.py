@@ -72,3 +72,23 @@ def test_csv_lines_is_lazy_one_row_at_a_time():
     lines = csv_lines(rows(), zone=CHICAGO)
     assert next(lines) == "\ufeffa\r\n"
     assert next(lines) == "b\r\n"
+
+
+def test_xlsx_bytes_writes_safe_typed_cells_and_no_formula():
+    import openpyxl
+
+    from core.exports import xlsx_bytes
+
+    data = xlsx_bytes([["Occurred", "Note", "Victims"],
+                       [datetime(2026, 11, 1, 6, 30, tzinfo=UTC), "=1+1", 2],
+                       [datetime(2026, 11, 1, 7, 30, tzinfo=UTC), "bell\x07 and\ttab", -1]],
+                      zone=CHICAGO, title="A title longer than thirty-one characters")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.active
+    assert sheet.title == "A title longer than thirty-one c"[:31]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    # 1 November 2026, the night the clocks go back: 06:30 UTC is 01:30 CDT, 07:30 UTC is 01:30 CST.
+    assert rows == [["Occurred", "Note", "Victims"],
+                    [datetime(2026, 11, 1, 1, 30), "'=1+1", 2],
+                    [datetime(2026, 11, 1, 1, 30), "bell and\ttab", -1]]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
