@@ -56,6 +56,9 @@ def tell(incident, organization, *, sent_after=3, ack_after=None, **fields) -> N
         incident=incident, organization=organization, first_sent_at=sent, acknowledged_at=acked,
         status=Notification.Status.ACKNOWLEDGED if acked else Notification.Status.SENT if sent
         else Notification.Status.PENDING, **fields)
+    # Written when the incident was entered, a minute after the shooting (not when the test runs).
+    Notification.objects.filter(pk=notification.pk).update(created_at=incident.occurred_at + timedelta(minutes=1))
+    notification.refresh_from_db()
     if sent:
         Incident.objects.filter(pk=incident.pk).update(first_sent_at=sent)
         TimelineEntry.objects.create(incident=incident, notification=notification, at=sent, kind="delivery.sent",
@@ -401,7 +404,7 @@ def test_an_action_item_is_raised_with_a_user_or_a_named_owner(client, commander
         (cpd_user, "", "open"), (None, "Public Equity", "open")]
     text = client.get(page(review.code)).content.decode()
     assert "Check the night desk" in text and "Owner: Public Equity" in text
-    event = Event.objects.filter(action="review.action_item_added").first()
+    event = Event.objects.filter(action="review.action_item_added").order_by("id").first()
     assert "text" not in event.data and event.data["owner"] == "user"
 
 
