@@ -155,6 +155,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     # 03:15 Chicago time: the monthly summary table, every closed month recomputed (reviews/services.py).
     "monthly-summaries": {"task": "reviews.tasks.monthly_summaries_refresh",
                           "schedule": crontab(hour=3, minute=15)},
+    # 06:00 Chicago time on the 1st: last month's report for each pilot district and the city
+    # (reviews/tasks.py), kept as a new version and emailed to the participants.
+    "monthly-reports": {"task": "reviews.tasks.monthly_reports_publish",
+                        "schedule": crontab(day_of_month=1, hour=6, minute=0)},
 }
 CELERY_TIMEZONE = "America/Chicago"
 

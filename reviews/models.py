@@ -356,3 +356,60 @@ class ReviewAttendance(models.Model):
         if self.user_id and self.user is not None:
             return self.user.get_full_name() or self.user.get_username()
         return self.name
+
+
+# --- the monthly report's published versions (reviews/report.py, services.monthly_report_publish) ---
+
+
+class MonthlyReport(models.Model):
+    """One published version of a month's report for one scope: the document as sent, kept.
+
+    `scope` is the summary table's key (`summaries.scope_key`): "all" for the whole city,
+    "district:007" or "district:007,011". Each publication of the same month and scope is a new
+    version (1, 2, …); nothing is ever replaced, so what went out on a day can be shown later.
+    The PDF and its HTML source are stored in the row (no file storage to keep in step with it).
+    `published_by` is empty for the scheduled run on the first of the month.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    month = models.DateField(help_text="The first day of the Chicago-local month reported on.")
+    scope = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    language = models.CharField(max_length=5, choices=settings.LANGUAGES, default="en")
+    html = models.TextField()
+    pdf = models.BinaryField()
+    recipients = models.PositiveIntegerField(default=0, help_text="How many people it was emailed to.")
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["-month", "scope", "-version"]
+        constraints = [
+            # Also the index behind the next version number and a scope's versions:
+            # WHERE scope = %s AND month = %s ORDER BY version DESC.
+            models.UniqueConstraint(fields=["scope", "month", "version"], name="monthly_report_version_once"),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="monthly_report_month_first_day"),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="monthly_report_version_positive"),
+        ]
+        indexes = [
+            # The list of a month's published versions: WHERE month = %s.
+            models.Index(fields=["month"], name="monthly_report_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.month:%Y-%m} {self.scope} v{self.version}"
+
+    @property
+    def district_numbers(self) -> list[str]:
+        """The districts of the scope; empty for the whole city."""
+        return self.scope.removeprefix("district:").split(",") if self.scope.startswith("district:") else []
+
+    def readable_by(self, user) -> bool:
+        """Analysts every version; CPD staff and commanders a report of their own district alone."""
+        scope = scope_of(user)
+        if scope.is_analyst:
+            return True
+        if not scope.is_cpd or len(self.district_numbers) != 1:
+            return False
+        return District.objects.filter(pk=scope.district_id, number=self.district_numbers[0]).exists()

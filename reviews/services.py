@@ -8,23 +8,35 @@ The review meeting's writes (`review_create` … `review_attendance_add`) each c
 may run the review (`Review.runnable_by`: analysts any, a commander their own district's) and
 that it is not closed, and append an audit event with codes and choices only: never the
 minutes, a theme's note, an action item's text or a person's name.
+
+The monthly report (`monthly_report_publish`) renders through reviews.report, keeps each version
+as a `MonthlyReport` and emails the PDF to the participants; its audit event carries the month,
+scope, version and the number of recipients only.
 """
 
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Max, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.models import Source
 from audit.services import audit_log
 from core.dates import local, month_of, month_shift, today_local
 from core.exceptions import Conflict, NotAllowed
-from districts.models import District, Organization
+from districts.access import scope_of
+from districts.models import District, Membership, Organization, Role
+from notifications.models import Notification
 
-from .models import ActionItem, MonthlySummary, Review, ReviewAttendance, ReviewDistrict, ReviewTheme
-from .selectors import Month, monthly_review
+from . import report
+from .models import ActionItem, MonthlyReport, MonthlySummary, Review, ReviewAttendance, ReviewDistrict, ReviewTheme
+from .selectors import Month, incidents_in_month, monthly_review
 from .summaries import fingerprints, first_day, scope_key, stored_summaries
 
 
@@ -189,13 +201,13 @@ def action_item_add(*, actor, review: Review, text: str, owner_user=None, owner_
         errors["text"] = _("Say what is to be done.")
     if owner_user is None and not owner_name:
         errors["owner_name"] = _("Give the item an owner: a portal user or a named party or organisation.")
-    if due_date is not None and due_date < _earliest_due(review):
-        errors["due_date"] = _("The due date is before the meeting (%(day)s).") % {
-            "day": _earliest_due(review).isoformat()}
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
-        locked = _locked_for(actor, review)
+        locked = _locked_for(actor, review)  # the meeting's time as stored, not as the caller last read it
+        if due_date is not None and due_date < _earliest_due(locked):
+            errors["due_date"] = _("The due date is before the meeting (%(day)s).") % {
+                "day": _earliest_due(locked).isoformat()}
+        if errors:
+            raise ValidationError(errors)
         item = ActionItem.objects.create(review=locked, text=text, owner_user=owner_user, owner_name=owner_name,
                                          due_date=due_date, created_by=actor)
         audit_log(actor=actor, source=source, action="review.action_item_added", obj=locked,
@@ -253,3 +265,93 @@ def review_attendance_add(*, actor, review: Review, user=None, name: str = "", o
         audit_log(actor=actor, source=source, action="review.attendance_added", obj=locked,
                   data={"person": "user" if user else "named", "present": present})
     return row
+
+
+# --- the monthly report ----------------------------------------------------------------------------
+
+
+def monthly_report_context(*, month: Month, districts: list[District] | None) -> dict:
+    """The report's context (reviews.report), its figures read through the summary table.
+    Raises report.ReportError for a month in the future."""
+    report.check_month(month)
+    figures = monthly_reviews(report.months_needed(month), districts=districts)
+    return report.report_context(month=month, districts=districts, figures=figures)
+
+
+def monthly_report_recipients(*, month: Month, districts: list[District] | None) -> list[str]:
+    """Who a published report goes to: the commanders of its districts (citywide: of every district
+    it lists), every analyst, and the supervisors of the organisations notified of an incident of
+    the month there. Active users with an email address, each address once, sorted."""
+    incidents = incidents_in_month(month, districts=districts)
+    if districts is None:
+        district_ids = set(District.objects.filter(Q(is_pilot=True) | Q(pk__in=incidents.values("district_id")))
+                           .values_list("pk", flat=True))
+    else:
+        district_ids = {d.pk for d in districts}
+    notified = Notification.objects.filter(kind=Notification.Kind.INCIDENT, incident__in=incidents)
+    people = Membership.objects.filter(
+        Q(role=Role.CPD_COMMANDER, district_id__in=district_ids) | Q(role=Role.ANALYST)
+        | Q(role=Role.OUTREACH_SUPERVISOR, organization_id__in=notified.values("organization_id")),
+        user__is_active=True).exclude(user__email="")
+    return sorted(set(people.values_list("user__email", flat=True)))
+
+
+def monthly_report_publish(*, month: Month, districts: list[District] | None, actor=None, language: str = "en",
+                           source: str = Source.WEB) -> MonthlyReport:
+    """Render the month's report for the districts (None: citywide) in `language`, keep it as a new
+    version, and email the PDF to the participants (`monthly_report_recipients`), one message
+    each. `actor` None is the scheduled run. Raises report.ReportError for a month in the future,
+    NotAllowed for an actor who may not publish it (analysts any; a commander their own district
+    alone). The version number comes from the unique (scope, month, version) constraint: two
+    publications at once each get their own."""
+    if actor is not None and not monthly_report_publishable_by(actor, districts):
+        raise NotAllowed(_("You may not publish this report."))
+    with translation.override(language):
+        context = monthly_report_context(month=month, districts=districts)
+        document = report.render_document(context)
+        pdf = report.render_pdf(document)
+    scope, first = report.report_scope(districts), first_day(month)
+    recipients = monthly_report_recipients(month=month, districts=districts)
+    for _attempt in range(5):
+        latest = MonthlyReport.objects.filter(scope=scope, month=first).aggregate(v=Max("version"))["v"] or 0
+        try:
+            with transaction.atomic():
+                published = MonthlyReport.objects.create(
+                    month=first, scope=scope, version=latest + 1, language=language, html=document, pdf=pdf,
+                    recipients=len(recipients), published_by=actor)
+                audit_log(actor=actor, source=source, action="report.published", obj=published,
+                          data={"month": month.label, "scope": scope, "version": published.version,
+                                "recipients": len(recipients)})
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise Conflict(_("The report is being published by someone else; try again."))
+    with translation.override(language):
+        _report_email_send(published, context, recipients)
+    return published
+
+
+def monthly_report_publishable_by(user, districts: list[District] | None) -> bool:
+    """Analysts may publish any report; a commander the report of their own district alone."""
+    scope = scope_of(user)
+    if scope.is_analyst:
+        return True
+    return (scope.role == Role.CPD_COMMANDER and districts is not None
+            and {d.pk for d in districts} == {scope.district_id})
+
+
+def _report_email_send(published: MonthlyReport, context: dict, recipients: list[str]) -> None:
+    """One message per recipient (no one sees the others' addresses), the PDF attached."""
+    values = {**context, "version": published.version,
+              "versions_url": settings.SITE_URL + reverse("reviews:reports") + f"?month={context['month'].label}"}
+    subject = " ".join(render_to_string("reviews/report_email_subject.html", values).split())
+    body = render_to_string("reviews/report_email.html", values)
+    filename = f"cvi-report-{context['month'].label}-{published.scope.replace(':', '-').replace(',', '-')}"
+    messages = []
+    for address in recipients:
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        message.attach(f"{filename}-v{published.version}.pdf", bytes(published.pdf), "application/pdf")
+        messages.append(message)
+    if messages:
+        mailers.default.send_messages(messages)

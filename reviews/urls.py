@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboard, views_meeting
+from . import views, views_dashboard, views_meeting, views_report
 
 app_name = "reviews"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("reviews/<uuid:code>/items/", views_meeting.item_add, name="meeting_item_add"),
     path("reviews/<uuid:code>/items/<uuid:item_code>/status/", views_meeting.item_status, name="meeting_item_status"),
     path("reviews/<uuid:code>/attendance/", views_meeting.attendee_add, name="meeting_attendee_add"),
+    # The monthly report: published versions and "Publish now", then one month's page and its PDF.
+    path("reports/", views_report.reports, name="reports"),
+    path("reports/publish/", views_report.report_publish, name="report_publish"),
+    path("reports/versions/<uuid:code>.pdf", views_report.report_version, name="report_version"),
+    path("reports/<str:month>/", views_report.report_page, name="report"),
+    path("reports/<str:month>/report.pdf", views_report.report_pdf, name="report_pdf"),
 ]
