@@ -189,13 +189,11 @@ def test_the_reminder_task_is_on_the_beat_schedule_and_reminds_due_follow_ups(no
 def test_the_demo_responses_are_logged_once(notification, covering_org, reference_data):
     import io
 
-    from django.contrib.auth import get_user_model
-
-    from districts.models import Membership, Role
+    from districts import demo as districts_demo
     from responses import demo
 
-    user = get_user_model().objects.create_user(username="outreach.worker", password="x" * 12)
-    Membership.objects.create(user=user, role=Role.OUTREACH_WORKER, organization=covering_org)
+    districts_demo.seed(io.StringIO())  # the seed's own accounts: the demo acts through them only
+    user = districts_demo.demo_users()["outreach.worker"]
     notification_status_set(notification=notification, actor=user, source="phone", status="on_scene")
     for _ in range(2):
         demo.seed(io.StringIO())
