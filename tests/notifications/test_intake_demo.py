@@ -23,7 +23,7 @@ def snapshot() -> dict:
     }
 
 
-def test_seeding_twice_gives_the_same_data_and_only_live_incidents_notify(reference_data,
+def test_seeding_twice_gives_the_same_data_and_only_live_incidents_really_notify(reference_data,
                                                                          django_capture_on_commit_callbacks):
     districts_demo.seed(io.StringIO())
     first_output = io.StringIO()
@@ -46,7 +46,12 @@ def test_seeding_twice_gives_the_same_data_and_only_live_incidents_notify(refere
     assert {i.district.number for i in live} <= {"003", "004", "005", "006", "007", "008", "010", "011", "015"}
     assert Notification.objects.filter(acknowledged_at__isnull=False).exists()
     historical = Incident.objects.filter(source=Incident.Source.IMPORT)
-    assert not Notification.objects.filter(incident__in=historical).exists()
+    # The history's notifications are simulated (marked so) and nothing was sent for them.
+    assert not Notification.objects.filter(incident__in=historical, simulated=False).exists()
+    assert not Delivery.objects.filter(notification__incident__in=historical).exists()
+    assert Notification.objects.filter(incident__in=historical, simulated=True).exists()
+    assert "simulated history: notification and response timelines for 3130 incidents" in first_output.getvalue()
+    assert "simulated history: notification and response timelines for 0 incidents" in second_output.getvalue()
     # JH410434, 1000 W LAKE ST: one fatal victim in the 12th District, Near West Side.
     lake = historical.get(rd_number="JH410434")
     assert (lake.block, lake.district.number, lake.beat.number, lake.community_area.number) == (
