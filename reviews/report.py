@@ -77,6 +77,7 @@ def _labels() -> dict[str, str]:
         "incidents": _("Incidents"), "victims": _("Victims"), "fatal": _("Fatal"), "notified": _("Notified"),
         "notifications": _("Notifications"),
         "notification_coverage": _("Notification coverage"),
+        "minutes_occurred_to_entered": median % {"from": _("occurred"), "to": _("entered")},
         "minutes_entered_to_sent": median % {"from": _("entered"), "to": _("sent")},
         "minutes_sent_to_acknowledged": median % {"from": _("sent"), "to": _("acknowledged")},
         "minutes_acknowledged_to_arrived": median % {"from": _("acknowledged"), "to": _("arrived")},
@@ -86,7 +87,8 @@ def _labels() -> dict[str, str]:
 
 
 HEADLINE = [Figure("incidents", "count"), Figure("victims", "count"), Figure("fatal", "count"),
-            Figure("notification_coverage", "rate"), Figure("minutes_entered_to_sent", "minutes"),
+            Figure("notification_coverage", "rate"), Figure("minutes_occurred_to_entered", "minutes"),
+            Figure("minutes_entered_to_sent", "minutes"),
             Figure("minutes_sent_to_acknowledged", "minutes"), Figure("acknowledged_rate", "rate"),
             Figure("responded_rate", "rate"), Figure("late", "count"), Figure("missed", "count"),
             Figure("escalated", "count")]

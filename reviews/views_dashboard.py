@@ -85,6 +85,8 @@ def _figures(*, organisation_view: bool) -> list[Figure]:
         Figure("victims", _("Victims"), "count"),
         Figure("fatal", _("Fatal"), "count"),
         Figure("notification_coverage", _("Notification coverage"), "rate"),
+        # The pilot's headline result: how soon after the shooting outreach could be told.
+        Figure("minutes_occurred_to_entered", median % {"from": _("occurred"), "to": _("entered")}, "minutes"),
         Figure("minutes_entered_to_sent", median % {"from": _("entered"), "to": _("sent")}, "minutes"),
         Figure("minutes_sent_to_acknowledged", median % {"from": _("sent"), "to": _("acknowledged")}, "minutes"),
         Figure("acknowledged_rate", _("Acknowledged"), "rate"),
