@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,7 +20,7 @@ from responses.models import ResponseLog
 from reviews.models import ActionItem, CpdIncident, Review, ReviewAttendance, ReviewTheme
 from reviews.selectors import Month
 from reviews.selectors_meeting import agenda, agenda_incidents, carried_items
-from reviews.services import action_item_add, action_item_update, review_close, review_create
+from reviews.services import action_item_add, action_item_update, review_close, review_create, review_update
 from tests.conftest import make_member
 
 pytestmark = pytest.mark.django_db
@@ -410,7 +411,8 @@ def test_an_action_item_is_raised_with_a_user_or_a_named_owner(client, commander
 
 def test_an_action_item_without_an_owner_is_refused_and_nothing_is_lost(client, commander, review):
     client.force_login(commander)
-    response = client.post(url("meeting_item_add", review), {"text": "Call the hospital", "due_date": LATER.isoformat()})
+    response = client.post(url("meeting_item_add", review),
+                           {"text": "Call the hospital", "due_date": LATER.isoformat()})
     assert response.status_code == 400
     text = response.content.decode()
     assert "Give the item an owner" in text and "Call the hospital" in text and f'value="{LATER.isoformat()}"' in text
@@ -432,6 +434,16 @@ def test_an_action_item_due_before_the_meeting_is_refused(client, commander, rev
     assert not ActionItem.objects.exists()
     assert client.post(url("meeting_item_add", review), {"text": "On the day", "owner_name": "CPD",
                                                          "due_date": "2026-04-08"}).status_code == 302
+
+
+def test_the_due_date_is_checked_against_the_meeting_as_stored(commander, review):
+    # Another page set the meeting after this copy of the review was read.
+    review_update(actor=commander, review=Review.objects.get(pk=review.pk), meeting_at=chicago(2030, 1, 10, 10, 0),
+                  notes="", status="held")
+    with pytest.raises(ValidationError) as refused:
+        action_item_add(actor=commander, review=review, text="x", owner_name="CPD", due_date=date(2029, 12, 1))
+    assert refused.value.message_dict == {"due_date": ["The due date is before the meeting (2030-01-10)."]}
+    assert not ActionItem.objects.exists()
 
 
 def test_the_meeting_details_refuse_a_bad_time_and_keep_the_minutes(client, commander, review):
