@@ -217,7 +217,7 @@ def _table(entries: list[dict], columns: list[Figure], *, name) -> list[dict]:
             for entry in entries]
 
 
-def _reconciliation(month: Month, districts: list[District]) -> list[dict]:
+def reconciliation_rows(month: Month, districts: list[District]) -> list[dict]:
     """CPD's record against the portal's, one row per district; counts suppressed."""
     rows = []
     for district in districts:
@@ -300,7 +300,7 @@ def report_context(*, month: Month, districts: list[District] | None, figures: l
             [this["pilot"]], DISTRICT_COLUMNS, name=lambda e: _("All districts together"))[0],
         "organization_columns": [c.label for c in ORGANIZATION_COLUMNS],
         "organization_rows": _table(this["organizations"], ORGANIZATION_COLUMNS, name=lambda e: e["name"]),
-        "reconciliation": _reconciliation(month, shown_districts),
+        "reconciliation": reconciliation_rows(month, shown_districts),
         "review": _review_part(month, districts),
     }
 

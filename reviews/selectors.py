@@ -11,7 +11,8 @@ Definitions (the review table's; the dashboards, the API and the report all use 
   acknowledged, acknowledged → arrived; median and 90th percentile (linear interpolation, as
   PostgreSQL's percentile_cont);
 - acknowledged and responded rates are over incident notifications (drills never count);
-- late: acknowledged after the organisation's window; missed: never acknowledged; escalated:
+- late: acknowledged more than the organisation's window after the first send; missed: never
+  acknowledged (the month's figures are read after its windows have passed); escalated:
   somebody was paged (`escalation_paged_level`);
 - responses by type, referrals by kind and retaliation risk flagged (medium or high) are
   counts from the organisations' logs: counts only, never a record;
@@ -136,8 +137,11 @@ def _incident_figures(rows: list[tuple]) -> dict:
 
 def _notification_figures(rows: list[dict]) -> dict:
     acknowledged = [row for row in rows if row["acknowledged_at"] is not None]
+    # The window runs from the first send (nobody can acknowledge before), as on the agenda and
+    # in the incident history; from when the notification was written if nothing was sent.
     late = sum(1 for row in acknowledged
-               if _minutes(row["created_at"], row["acknowledged_at"]) > row["organization__ack_window_minutes"])
+               if _minutes(row["first_sent_at"] or row["created_at"], row["acknowledged_at"])
+               > row["organization__ack_window_minutes"])
     return {
         "notifications": len(rows),
         "acknowledged_rate": _rate(len(acknowledged), len(rows)),

@@ -32,6 +32,7 @@ from districts.models import District, Organization, Role
 
 from .charts import format_value, line_chart
 from .filters_dashboard import MAX_RANGE_MONTHS, DashboardFilter, this_month
+from .report import reconciliation_rows
 from .selectors import INTERVALS, Month
 from .selectors_dashboard import includes_simulated, latest_month_with_data, month_range, shifted
 from .services import monthly_reviews
@@ -360,6 +361,9 @@ def dashboard(request):
                                         max(table_months[-1], month, key=_month_index),
                                         districts=districts, organization=viewer.organization),
         "headline": _headline(figures_by_month, month, viewer, district),
+        # CPD's record against the portal's: a district's, or every pilot district's (not for an organisation).
+        "reconciliation": None if viewer.organization is not None else reconciliation_rows(
+            month, districts or list(District.objects.defer("boundary").filter(is_pilot=True).order_by("number"))),
         "charts": _charts(figures_by_month, trend_months, viewer, district),
         "district_table": tables.get("districts"), "organization_table": tables["organizations"],
         "table_from": month_name(table_months[0]), "table_to": month_name(table_months[-1]),

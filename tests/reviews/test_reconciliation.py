@@ -65,3 +65,14 @@ def test_a_matched_incident_nobody_was_sent_is_flagged(englewood):
 def test_an_empty_month_has_no_coverage(englewood):
     result = reconcile(month=MARCH, district=englewood)
     assert (result.cpd_shootings, result.coverage, result.entry_lag_minutes["median"]) == (0, None, None)
+
+
+def test_the_commanders_dashboard_shows_cpds_record_against_the_portal(client, commander, englewood):
+    t = datetime(2026, 3, 10, 21, 0, tzinfo=CHICAGO)
+    for number in range(5):
+        cpd(englewood, f"JH40000{number}", t + timedelta(days=number))
+        if number:
+            portal(englewood, t + timedelta(days=number), rd=f"JH40000{number}")
+    client.force_login(commander)
+    html = client.get("/dashboard/", {"month": "2026-03"}).content.decode()
+    assert "Reconciliation with CPD" in html and "80%" in html  # 4 of CPD's 5 shootings were entered
