@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from support import ensure_database  # benchmarks/support.py (scripts run from benchmarks/)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "notifications" / "data" / "shooting_victimizations_2024-09_to_2026-08.csv"
 SIZES = (20_000, 100_000)
@@ -85,18 +87,6 @@ def child(path: Path) -> None:
         "rows_per_s": round(first.rows / first.seconds), "rerun_rows_per_s": round(second.rows / second.seconds),
         "rss_before_mb": round(rss_before_kb / 1024, 1), "peak_rss_mb": round(vm("VmHWM") / 1024, 1),
     }))
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                            password=parts.password, dbname="postgres", autocommit=True)
-    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-        admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def main() -> None:

@@ -28,7 +28,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from support import ensure_database  # benchmarks/support.py (scripts run from benchmarks/)
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "bench_notify"
@@ -57,18 +58,6 @@ class Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                            password=parts.password, dbname="postgres", autocommit=True)
-    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-        admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def peak_rss_kb(pid: int) -> int:

@@ -70,7 +70,7 @@ class FiguresTable(tables.Table):
                           attrs={"td": {"class": "nowrap"}})
 
     class Meta:
-        template_name = "reviews/_dashboard_table.html"
+        template_name = "reviews/_table.html"
         attrs = {"class": "table figures-table"}
         orderable = True
         empty_text = gettext_lazy("No figures for these months.")
