@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 
-from .models import CPD_ROLES, OUTREACH_ROLES, Membership, Role
+from .models import CPD_ROLES, OUTREACH_ROLES, Membership, Organization, Role
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,6 @@ def require_role(user, *roles: str) -> Scope:
 
 def organizations_for_user(user):
     """Organisations the user may see: their own (outreach), all active ones (others)."""
-    from .models import Organization
 
     scope = scope_of(user)
     if scope.is_outreach:

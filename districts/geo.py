@@ -11,6 +11,8 @@ from functools import cache
 import shapely
 from shapely.geometry import Point, shape
 
+from .models import Beat, CommunityArea, District
+
 # Chicago's extent with a margin; anything outside is rejected before the tree query.
 CHICAGO_BOUNDS = (-87.95, 41.64, -87.52, 42.03)
 
@@ -38,8 +40,6 @@ class _Layer:
 
 @cache
 def _layers() -> tuple[_Layer, _Layer, dict[str, str]]:
-    from .models import Beat, CommunityArea
-
     beats = Beat.objects.filter(boundary__isnull=False).select_related("district").only(
         "number", "boundary", "district__number"
     )
@@ -64,8 +64,6 @@ def community_areas_in_district(district_number: str, min_share: float = 0.02) -
     Beats nest inside districts, community areas do not; computed once per process from the
     polygons (the area tree narrows 77 areas to the few that touch the district).
     """
-    from .models import District
-
     boundary = District.objects.filter(number=district_number).values_list("boundary", flat=True).first()
     if not boundary:
         return ()

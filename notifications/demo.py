@@ -29,6 +29,7 @@ from .history import history_simulate
 from .intake import Reference
 from .models import Incident, Notification, Victim
 from .services import incident_create, incidents_import
+from .state import notification_acknowledge, notification_status_set
 
 HISTORY_CSV = Path(__file__).resolve().parent / "data" / "shooting_victimizations_2024-09_to_2026-08.csv"
 
@@ -112,8 +113,6 @@ def _progress(incident: Incident, live: LiveIncident, *, users) -> None:
     """
     if not live.progress:
         return
-    from .state import notification_acknowledge, notification_status_set
-
     notifications = list(incident.notifications.select_related("organization").order_by("organization__name"))
     for step, notification in zip(live.progress, notifications, strict=False):
         member = users.filter(membership__organization=notification.organization,

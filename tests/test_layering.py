@@ -109,3 +109,21 @@ def test_the_layering_check_sees_function_level_and_relative_imports(tmp_path, m
     source = tmp_path / "districts" / "thing.py"
     source.write_text("def f():\n    from ..responses import services\n    from . import models\n")
     assert {target for target, _ in _imports(source)} >= {"responses.services", "districts.models"}
+
+
+def _portal_import(node) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return bool(node.level) or (node.module or "").split(".")[0] in RANK
+    return isinstance(node, ast.Import) and any(alias.name.split(".")[0] in RANK for alias in node.names)
+
+
+def test_no_function_level_import_of_a_portal_module():
+    # An import inside a function is how a cycle hides; every portal import sits at the top.
+    hidden = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for function in [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
+            for node in ast.walk(function):
+                if _portal_import(node):
+                    hidden.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert hidden == []
