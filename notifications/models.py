@@ -57,6 +57,8 @@ class Incident(models.Model):
         indexes = [
             # District board and API list: a district's incidents in a time window.
             models.Index(fields=["district", "occurred_at"], name="incident_district_time"),
+            # The monthly review citywide: WHERE occurred_at >= %s AND occurred_at < %s (every district).
+            models.Index(fields=["occurred_at"], name="incident_time"),
         ]
 
     def __str__(self) -> str:

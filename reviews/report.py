@@ -289,7 +289,7 @@ def report_context(*, month: Month, districts: list[District] | None, figures: l
         "district_numbers": [d.number for d in districts] if districts is not None else [],
         "partial": month == current_month(),
         "generated_at": now or timezone.now(),
-        "simulated": includes_simulated(shifted(month, -TREND_MONTHS), month, districts=districts),
+        "simulated": includes_simulated(by_month.values()),
         "headline": _headline(by_month, month, districts),
         "charts": _charts(by_month, month, districts),
         "trend_from": month_name(trend_start),

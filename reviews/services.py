@@ -1,7 +1,10 @@
 """Writes of the reviews app: the monthly summary table and the shooting review meeting.
 
-`monthly_reviews` is the read-through: stored figures where they still match their month
-(summaries.fingerprints), computed and stored otherwise; the current month always computed.
+`monthly_reviews` is the read-through: the current month always computed; a month still
+settling (until `SETTLING` after its end: late acknowledgements, corrections, CPD's updates)
+read from the table only while its fingerprint still matches (summaries.fingerprints); an
+older month read from the table as stored, since the nightly refresh recomputes it anyway.
+That keeps a year view's freshness check to the one or two settling months.
 `monthly_summaries_refresh` is the nightly task's work.
 
 The review meeting's writes (`review_create` … `review_attendance_add`) each check that the actor
@@ -37,7 +40,7 @@ from notifications.models import Notification
 from . import report
 from .models import ActionItem, MonthlyReport, MonthlySummary, Review, ReviewAttendance, ReviewDistrict, ReviewTheme
 from .selectors import Month, incidents_in_month, monthly_review
-from .summaries import fingerprints, first_day, scope_key, stored_summaries
+from .summaries import fingerprints, first_day, scope_key, settled, stored_summaries
 
 
 def monthly_reviews(months: list[Month], *, districts=None, organization: Organization | None = None) -> list[dict]:
@@ -46,13 +49,16 @@ def monthly_reviews(months: list[Month], *, districts=None, organization: Organi
     if not months:
         return []
     scope = scope_key(districts=districts, organization=organization)
-    prints = fingerprints(months, districts=districts, organization=organization)
     stored = stored_summaries(months, scope=scope)
-    current = Month(*month_of(timezone.now()))
+    now = timezone.now()
+    current = Month(*month_of(now))
+    # Only a month still settling, or one not stored yet, needs its fingerprint.
+    checked = [m for m in months if m != current and not (settled(m, now) and first_day(m) in stored)]
+    prints = fingerprints(checked, districts=districts, organization=organization) if checked else {}
     out = []
     for month in months:
         row = stored.get(first_day(month))
-        if month != current and row is not None and row.fingerprint == prints[month]:
+        if month != current and row is not None and (month not in prints or row.fingerprint == prints[month]):
             out.append(row.figures)
             continue
         figures = monthly_review(month=month, districts=districts, organization=organization)

@@ -2,18 +2,19 @@
 month and scope, so a year or multi-year view reads twelve rows instead of recomputing twelve
 months. The writes, and the read-through `monthly_reviews`, are in services.py.
 
-A stored month is used only while it still matches what it was computed from: its fingerprint
+While a month is settling (`SETTLING`, 45 days after its end), a stored copy is used only while
+it still matches what it was computed from: its fingerprint
 summarises the month's incidents (count, latest change), notifications (acknowledgements,
 arrivals, responses, pages) and response logs (count, latest). Three grouped aggregate queries
 give every asked month's fingerprint; a month whose fingerprint moved (an incident corrected,
 a late acknowledgement, a response logged weeks later) is recomputed on that read and stored
-again. So the table is never stale, and the nightly task (`monthly_summaries_refresh`)
-recomputes every month anyway, which also catches a change no fingerprint sees. The current
-month is always computed live.
+again. An older month is read as stored: the nightly task (`monthly_summaries_refresh`)
+recomputes every month of the last two years, so a change to a settled month (a record CPD
+updates months later) shows the next morning. The current month is always computed live.
 """
 
 import hashlib
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth
@@ -25,6 +26,13 @@ from responses.models import ResponseLog
 
 from .models import MonthlySummary
 from .selectors import Month
+
+SETTLING = timedelta(days=45)
+
+
+def settled(month: Month, now: datetime) -> bool:
+    """Whether a month ended long enough ago that its stored figures are trusted until the night."""
+    return month.bounds[1] + SETTLING <= now
 
 
 def scope_key(*, districts=None, organization: Organization | None = None) -> str:

@@ -356,10 +356,7 @@ def dashboard(request):
     return render(request, "reviews/dashboard.html", {
         **context, "month": month, "month_name": month_name(month), "notice": notice,
         "district": district, "organization": organization,
-        "simulated": includes_simulated(min(table_months[0], shifted(month, -12),
-                                            key=_month_index),
-                                        max(table_months[-1], month, key=_month_index),
-                                        districts=districts, organization=viewer.organization),
+        "simulated": includes_simulated(figures_by_month.values()),
         "headline": _headline(figures_by_month, month, viewer, district),
         # CPD's record against the portal's: a district's, or every pilot district's (not for an organisation).
         "reconciliation": None if viewer.organization is not None else reconciliation_rows(
