@@ -453,6 +453,22 @@ def explain(sql: str, params=None) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def stamps_ensure() -> None:
+    """The change stamps a deployment's services would have written (one per district and month,
+    notifications.stamps), for a data set generated in SQL without them; idempotent."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""INSERT INTO notifications_figuresstamp (month, district_id, token, changed_at)
+            SELECT date_trunc('month', occurred_at AT TIME ZONE 'America/Chicago')::date, district_id,
+                   md5(min(id)::text || district_id::text), max(updated_at)
+            FROM notifications_incident GROUP BY 1, 2
+            ON CONFLICT (month, district_id) DO NOTHING""")
+        if cursor.rowcount:
+            print(f"  {cursor.rowcount} change stamps written", flush=True)
+            cursor.execute("VACUUM (ANALYZE) notifications_figuresstamp")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1_000_000)
@@ -496,6 +512,7 @@ def main() -> None:
         call_command("load_geography", stdout=quiet)
         call_command("load_organizations", stdout=quiet)
     data = data_set(incidents=args.incidents, deliveries=deliveries, regenerate=args.regenerate)
+    stamps_ensure()
     analyst, commander = users()
 
     from django.utils import timezone

@@ -28,6 +28,7 @@ from audit.services import audit_log
 from .messages import ESCALATION_ROLES
 from .models import Delivery, Notification
 from .outbox import deliveries_create, outbox_signal
+from .stamps import incident_figures_changed
 from .timeline import timeline_add
 
 LAST_LEVEL = 3
@@ -46,6 +47,8 @@ def notification_escalate(*, notification: Notification, now: datetime) -> list[
     if deliveries:
         notification.escalation_paged_level = level
     notification.save(update_fields=["escalation_level", "escalation_paged_level", "next_escalation_at"])
+    if deliveries:
+        incident_figures_changed(notification.incident_id)
     with override("en"):  # the timeline is CPD's record, in English
         role = str(ESCALATION_ROLES[level])
     organization = notification.organization

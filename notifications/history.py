@@ -30,6 +30,7 @@ from django.db import transaction
 from districts.models import Coverage
 
 from .models import Incident, Notification, TimelineEntry
+from .stamps import figures_changed
 
 ENTRY_MEDIAN_START, ENTRY_MEDIAN_END = 9.0, 5.0
 ACKNOWLEDGED, ESCALATED_IF_NOT, ARRIVED_IF_ACK, RESPONDED_IF_ARRIVED = 0.88, 0.70, 0.70, 0.95
@@ -116,4 +117,5 @@ def history_simulate(*, batch_size: int = 500) -> int:
         notification.created_at = notification.incident.entered_at
     Notification.objects.bulk_update(notifications, ["created_at"], batch_size=batch_size)
     TimelineEntry.objects.bulk_create(timeline, batch_size=batch_size)
+    figures_changed((incident.occurred_at, incident.district_id) for incident in incidents)
     return len(incidents)

@@ -262,3 +262,21 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.text}"
+
+
+class FiguresStamp(models.Model):
+    """That something the monthly figures count changed in one district's month (Chicago time):
+    an incident entered or corrected, a send, an acknowledgement, a status, a response, a page.
+    Written by those services (notifications.stamps); the reviews app compares a stored month's
+    stamps with the ones it was computed from instead of re-aggregating the month."""
+
+    month = models.DateField(help_text="The first day of the month the incident occurred in, Chicago time.")
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "district"], name="figures_stamp_month_district")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} district {self.district_id}: {self.token}"

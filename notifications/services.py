@@ -32,6 +32,7 @@ from .intake import (
 from .models import Delivery, Incident, Notification, TimelineEntry, Victim
 from .relay import outbox_wake
 from .routing import organizations_for_incident
+from .stamps import figures_changed
 
 AUDIT_SOURCES = {Incident.Source.WEB: "web", Incident.Source.API: "api", Incident.Source.IMPORT: "system"}
 
@@ -131,6 +132,7 @@ def _incident_write(clean: CleanIncident, *, actor, source: str) -> Incident:
     _count_victims(incident, clean.victims)
     incident.save()
     _store_victims(incident, clean.victims)
+    figures_changed([(incident.occurred_at, incident.district_id)])
     notifications = _notify(incident, organizations_for_incident(incident), now=now)
     TimelineEntry.objects.create(
         incident=incident, at=incident.entered_at, kind="incident.entered",
@@ -212,6 +214,7 @@ def incidents_import(*, actor, records: list[dict], batch_size: int = 500) -> Im
                 _count_victims(incident, clean.victims)
                 incidents.append(incident)
             Incident.objects.bulk_create(incidents)
+            figures_changed((incident.occurred_at, incident.district_id) for incident in incidents)
             Victim.objects.bulk_create([Victim(incident=incident, **victim)
                                         for incident, clean in zip(incidents, batch, strict=True)
                                         for victim in clean.victims])
@@ -292,12 +295,14 @@ def incident_correct(*, incident: Incident, actor, source: str, **changes) -> In
         changed = _changed_fields(incident, after)
         if not changed:
             return incident
+        before = (incident.occurred_at, incident.district_id)
         _apply(incident, after)
         if "victims" in changed:
             incident.victims.all().delete()
             _store_victims(incident, after.victims)
             _count_victims(incident, after.victims)
         incident.save()
+        figures_changed([before, (incident.occurred_at, incident.district_id)])
         _fan_out_correction(incident, changed, actor=actor, source=source)
     return incident
 

@@ -3,6 +3,7 @@
 Every delivery module and the notification state machine write here; nothing here sends,
 routes or decides. The clocks are the headline result (faster notification, faster response):
 each one only ever starts once, and the incident's are the earliest over its notifications.
+Every clock change stamps the incident's month (stamps.py), so stored monthly figures see it.
 """
 
 from datetime import datetime
@@ -12,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import override
 
 from .models import Delivery, Incident, Notification, TimelineEntry
+from .stamps import incident_figures_changed
 
 
 def timeline_add(*, notification: Notification | None, delivery: Delivery | None = None, kind: str, text: str,
@@ -50,6 +52,7 @@ def send_clocks_start(notification: Notification, at: datetime, *, confirmed: bo
     Notification.objects.filter(pk=notification.pk).update(**changes)
     if notification.incident_id:
         Incident.objects.filter(pk=notification.incident_id).update(**incident_changes)
+        incident_figures_changed(notification.incident_id)
 
 
 def response_clocks_refresh(incident_id: int | None) -> None:
@@ -59,3 +62,4 @@ def response_clocks_refresh(incident_id: int | None) -> None:
     clocks = Notification.objects.filter(incident_id=incident_id).aggregate(
         ack=Min("acknowledged_at"), arrived=Min("arrived_at"))
     Incident.objects.filter(pk=incident_id).update(acknowledged_at=clocks["ack"], arrived_at=clocks["arrived"])
+    incident_figures_changed(incident_id)

@@ -136,7 +136,7 @@ def test_a_database_url_becomes_a_pooled_postgres_entry_with_decoded_credentials
     assert entry == {
         "ENGINE": "django.db.backends.postgresql", "NAME": "cvi_prod", "USER": "cvi@ops", "PASSWORD": "p/w",
         "HOST": "db.internal", "PORT": "6432", "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"sslmode": "require"},
+        "OPTIONS": {"sslmode": "require", "options": "-c jit=off"},
     }
 
 

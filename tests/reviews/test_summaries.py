@@ -8,10 +8,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.dates import CHICAGO, month_of, month_shift
+from districts.models import District
 from notifications.models import Notification
+from notifications.services import incident_correct
+from notifications.state import notification_acknowledge
 from reviews.models import MonthlySummary
 from reviews.selectors import Month, monthly_review
 from reviews.services import monthly_reviews, monthly_summaries_refresh
+from tests.notifications.test_correct import AUBURN_GRESHAM_POINT
 from tests.reviews.test_metrics import shooting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # sqlite: the demo runs on it too
@@ -41,9 +45,34 @@ def test_a_late_acknowledgement_in_a_settling_month_is_read_at_once(englewood, c
     shooting(englewood, last.bounds[0] + timedelta(days=2, hours=3), acknowledged=None, organization=covering_org)
     assert monthly_reviews([last], districts=[englewood])[0]["districts"][0]["missed"] == 1
     missed = Notification.objects.get(incident__district=englewood, acknowledged_at__isnull=True)
-    Notification.objects.filter(pk=missed.pk).update(acknowledged_at=missed.created_at + timedelta(minutes=50))
+    notification_acknowledge(notification=missed, actor=None, via="link", at=missed.created_at + timedelta(minutes=50))
     again = monthly_reviews([last], districts=[englewood])[0]
     assert (again["districts"][0]["missed"], again["districts"][0]["late"]) == (0, 1)
+
+
+def test_a_correction_that_moves_an_incident_refreshes_both_districts(englewood, covering_org, admin_user):
+    last = Month(*month_shift(*month_of(timezone.now()), -1))
+    gresham = District.objects.get(number="006")
+    moved = shooting(englewood, last.bounds[0] + timedelta(days=1, hours=3), acknowledged=5,
+                     organization=covering_org)
+
+    def counts():
+        return [monthly_reviews([last], districts=[d])[0]["pilot"]["incidents"] for d in (englewood, gresham)]
+
+    assert counts() == [1, 0]
+    incident_correct(incident=moved, actor=admin_user, source="web", block="1400 W 79th St",
+                     latitude=AUBURN_GRESHAM_POINT[0], longitude=AUBURN_GRESHAM_POINT[1],
+                     victims=[{"age_band": "20-29", "sex": "M", "fatal": False}])
+    assert counts() == [0, 1]
+
+
+def test_a_settling_month_is_checked_by_its_change_stamps_not_a_recount(englewood, covering_org):
+    last = Month(*month_shift(*month_of(timezone.now()), -1))
+    shooting(englewood, last.bounds[0] + timedelta(days=2, hours=3), acknowledged=5, organization=covering_org)
+    monthly_reviews([last], districts=[englewood])
+    with CaptureQueriesContext(connection) as queries:
+        monthly_reviews([last], districts=[englewood])
+    assert len(queries) == 2  # the stored row and the month's stamps
 
 
 def test_a_settled_month_is_read_as_stored_until_the_nightly_refresh(englewood, covering_org, year_of_shootings):
