@@ -63,37 +63,42 @@ def _num(verbose_name, key, *, hide_narrow=False):
                          empty_values=())
 
 
+def cell_text(key: str, record: dict):
+    """What one cell shows: the month's name, a rate as %, a median in minutes, "—" for none."""
+    if key == "month":
+        return record["month_name"]
+    value = record.get(key)
+    if key in RATES:
+        return format_value(value, "%")
+    if key in MEDIANS:
+        return format_value(value, _("min"))
+    return "—" if value is None else value
+
+
 class FiguresTable(tables.Table):
-    """Shared rendering: counts as given ("≤3" included), rates as %, medians in minutes."""
+    """Shared rendering: counts as given ("≤3" included), rates as %, medians in minutes.
+
+    django-tables2 orders and paginates the rows; the page's cells come from `page_cells`
+    (its template, reviews/_figures_table.html): a year of districts is hundreds of rows of plain
+    figures, and rendering each cell through a bound column (its render signature and attributes
+    worked out per cell) cost most of the page's time."""
 
     month = tables.Column(verbose_name=gettext_lazy("Month"), order_by=("sort_month",),
                           attrs={"td": {"class": "nowrap"}})
 
     class Meta:
-        template_name = "reviews/_table.html"
+        template_name = "reviews/_figures_table.html"
         attrs = {"class": "table figures-table"}
         orderable = True
         empty_text = gettext_lazy("No figures for these months.")
 
-    def render_month(self, record):
-        return record["month_name"]
-
-    def _render(self, value, bound_column):
-        key = bound_column.accessor
-        if key in RATES:
-            return format_value(value, "%")
-        if key in MEDIANS:
-            return format_value(value, _("min"))
-        return "—" if value is None else value
-
-    def render_incidents(self, value, bound_column):
-        return self._render(value, bound_column)
-
-    render_victims = render_fatal = render_notified = render_notifications = render_incidents
-    render_late = render_missed = render_escalated = render_incidents
-    render_notification_coverage = render_acknowledged_rate = render_responded_rate = render_incidents
-    render_minutes_entered_to_sent = render_minutes_sent_to_acknowledged = render_incidents
-    render_minutes_acknowledged_to_arrived = render_incidents
+    def page_cells(self) -> list[list[tuple]]:
+        """The page's rows as (header, class, text) cells, each column's header and class worked
+        out once."""
+        columns = [(column.name, str(column.header), column.attrs.get("td", {}).get("class", ""))
+                   for column in self.columns]
+        return [[(header, css, cell_text(name, row.record)) for name, header, css in columns]
+                for row in self.paginated_rows]
 
 
 class DistrictFiguresTable(FiguresTable):
