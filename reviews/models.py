@@ -110,10 +110,10 @@ class CpdIncident(models.Model):
 class MonthlySummary(models.Model):
     """One month's figures for one scope (every district, one district, one organisation), as
     `reviews.selectors.monthly_review` computed them: the year and multi-year views read these
-    rows instead of recomputing every month. `fingerprint` summarises what the figures were
-    computed from (incident, notification and response counts and latest changes); a row whose
-    month no longer matches its fingerprint is recomputed on the next read (reviews/summaries.py),
-    and the nightly task recomputes every month.
+    rows instead of recomputing every month. `fingerprint` is a hash of the month's change stamps
+    (notifications.models.FiguresStamp) when the figures were computed; a settling month whose
+    stamps moved is recomputed on the next read (reviews/summaries.py), and the nightly task
+    recomputes every month.
     """
 
     month = models.DateField(help_text="The first day of the Chicago-local month.")
