@@ -293,6 +293,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CVI Portal API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Security slice: the schema and the docs page only for a signed-in caller (any role, or an
+    # integration token: the reference is what integrators build against).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
