@@ -277,3 +277,12 @@ def test_logging_in_starts_both_clocks(client, cpd_user):
 
 def test_no_session_lasts_14_days():
     assert settings.SESSION_COOKIE_AGE <= 7 * 24 * 3600
+
+
+def test_every_form_that_posts_carries_the_csrf_token():
+    missing = []
+    for template in (BASE_DIR / "templates").rglob("*.html"):
+        for form in re.finditer(r'<form[^>]*method="post"[^>]*>(.*?)</form>', template.read_text(), re.S | re.I):
+            if "{% csrf_token %}" not in form.group(1):
+                missing.append(f"{template.relative_to(BASE_DIR)}: {form.group(0)[:80]}")
+    assert missing == []
