@@ -1,7 +1,10 @@
 # CVI Portal image: one image for web, outbox relay, Celery worker and beat (docker-compose.yml).
 FROM python:3.12-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# Production settings unless told otherwise (the settings refuse to start without a strong
+# SECRET_KEY or SECRET_KEY_FILE, and ALLOWED_HOSTS).
+ENV DEBUG=false \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/app/.venv \

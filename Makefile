@@ -37,6 +37,7 @@ venv: .venv/.synced
 	@touch $@
 
 demo: export PORTAL_PORT := $(DEMO_PORT)
+demo: export DEBUG := true
 demo: venv
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
@@ -58,9 +59,17 @@ lint: venv
 
 # The production shape: real geography and organisations, no accounts. DEMO=1 adds the demo
 # accounts and incidents (seed_demo, which refuses a database with real accounts).
+# Production settings (DEBUG off) on plain HTTP on loopback: CVI_HTTPS=false keeps cookies
+# usable on http://127.0.0.1 and is refused for any other host. Without SECRET_KEY, a key is
+# generated once into the var folder (scripts/secret-key) and every process reads it.
 stack: export PORTAL_PORT := $(STACK_PORT)
+stack: export DEBUG := false
+stack: export CVI_HTTPS ?= false
+stack: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
+stack: export SECRET_KEY_FILE ?= $(or $(CVI_VAR_DIR),var)/stack-secret-key
 stack: venv
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "make stack needs DATABASE_URL and REDIS_URL (see .env.example)"; exit 1; }
+	@test -n "$$SECRET_KEY" || $(PY) scripts/secret-key "$$SECRET_KEY_FILE"
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input -v0
 	$(MANAGE) load_geography

@@ -51,3 +51,27 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events cannot be deleted")
+
+
+class RefusalCount(models.Model):
+    """Refused requests from anonymous callers, counted per hour instead of one event each.
+
+    Anyone can send junk to an unauthenticated endpoint (a forged acknowledgement link, an
+    unsigned SMS callback) as fast as they like; one event per request would let them flood the
+    trail. A signed-in caller's refusal and every real use stay events of their own.
+    """
+
+    hour = models.DateTimeField(help_text="the start of the hour (UTC) the refusals fell in")
+    action = models.CharField(max_length=64, help_text="dotted code, e.g. notification.ack_refused")
+    reason = models.CharField(max_length=32, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour", "action", "reason"]
+        constraints = [
+            # One counter per hour, action and reason; refusal_count() increments it.
+            models.UniqueConstraint(fields=["hour", "action", "reason"], name="audit_refusal_count_hour_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} {self.action} {self.reason}: {self.count}"

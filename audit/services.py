@@ -1,8 +1,10 @@
 from typing import Any
 
 from django.db import models
+from django.db.models import F
+from django.utils import timezone
 
-from .models import Event, Source
+from .models import Event, RefusalCount, Source
 
 # Keys that would put a person's details into the trail. Events carry codes, counts and
 # choices; names, contact details and organisation-only narrative never go in.
@@ -70,3 +72,18 @@ def api_rejection_log(*, actor, data: dict[str, Any]) -> Event:
     """Record a rejected API request (`API_REJECTION_HOOK` in settings; `core.api` builds `data`:
     status, operation and the names of the fields at fault, never their values)."""
     return audit_log(actor=actor, source="api", action="api.rejected", data=data)
+
+
+def refusal_count(*, action: str, reason: str = "") -> None:
+    """Count one refused anonymous request in this hour's counter (audit.RefusalCount).
+
+    The common case is one UPDATE; the hour's first refusal inserts the row (get_or_create
+    absorbs a concurrent first insert through the unique constraint).
+    """
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    key = {"hour": hour, "action": action, "reason": reason[:32]}
+    if RefusalCount.objects.filter(**key).update(count=F("count") + 1):
+        return
+    counter, created = RefusalCount.objects.get_or_create(**key, defaults={"count": 1})
+    if not created:
+        RefusalCount.objects.filter(pk=counter.pk).update(count=F("count") + 1)

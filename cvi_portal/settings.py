@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.utils.csp import CSP
 
 from .env import (
     ImproperlyConfiguredEnv,
@@ -28,11 +29,27 @@ VAR_DIR = Path(env_str("CVI_VAR_DIR") or BASE_DIR / "var")
 DEBUG = env_bool("DEBUG", True)
 
 
+# --- Secret, hosts, HTTPS (security slice: production-shaped settings) ---------------------
+# The secret comes from SECRET_KEY, else from the file SECRET_KEY_FILE names (`make stack` and
+# the compose set generate one in var/ with scripts/secret-key before any process starts, so
+# every process reads the same key), else, in development only, a generated key in VAR_DIR.
+def _strong(key: str) -> bool:
+    return len(key) >= 50 and len(set(key)) >= 5 and not key.startswith("django-insecure")
+
+
 def _secret_key() -> str:
-    key = env_str("SECRET_KEY")
+    key, source = env_str("SECRET_KEY"), "SECRET_KEY"
+    key_file = env_str("SECRET_KEY_FILE")
+    if not key and key_file:
+        try:
+            key, source = Path(key_file).read_text().strip(), "SECRET_KEY_FILE"
+        except OSError:
+            raise ImproperlyConfiguredEnv(
+                "SECRET_KEY_FILE names a file that cannot be read: create it with scripts/secret-key"
+            ) from None
     if key:
-        if not DEBUG and (len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure")):
-            raise ImproperlyConfiguredEnv("SECRET_KEY is too weak for DEBUG=false: use 50+ random characters")
+        if not DEBUG and not _strong(key):
+            raise ImproperlyConfiguredEnv(f"{source} is too weak for DEBUG=false: use 50+ random characters")
         return key
     if not DEBUG:
         raise ImproperlyConfiguredEnv("SECRET_KEY must be set when DEBUG=false")
@@ -45,9 +62,15 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOOPBACK_HOSTS if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfiguredEnv("ALLOWED_HOSTS must be set when DEBUG=false")
+# Production is served over HTTPS (behind a TLS proxy): secure cookies, HSTS, the redirect.
+# CVI_HTTPS=false serves plain HTTP, and only on loopback (`make stack` on http://127.0.0.1).
+CVI_HTTPS = env_bool("CVI_HTTPS", not DEBUG)
+if not DEBUG and not CVI_HTTPS and set(ALLOWED_HOSTS) - set(LOOPBACK_HOSTS):
+    raise ImproperlyConfiguredEnv("CVI_HTTPS=false is only for loopback: ALLOWED_HOSTS must be 127.0.0.1/localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The address links in messages point at. Set it for a real deployment; without it, the local
 # address on PORTAL_PORT, the port `make demo` and `make stack` serve on (8000 by default).
@@ -87,6 +110,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Security slice: CSP (settings SECURE_CSP), Permissions-Policy, per-role idle sessions.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
+    "districts.middleware.SessionIdleMiddleware",
 ]
 
 ROOT_URLCONF = "cvi_portal.urls"
@@ -266,6 +293,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CVI Portal API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Security slice: the schema and the docs page only for a signed-in caller (any role, or an
+    # integration token: the reference is what integrators build against).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -285,20 +315,60 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Production hardening -------------------------------------------------------------
+# --- Production hardening (security slice) --------------------------------------------
+# HTTPS behind a TLS proxy unless CVI_HTTPS=false (plain HTTP on loopback, `make stack`).
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # Load balancers and container healthchecks probe over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True) and CVI_HTTPS and not DEBUG
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if CVI_HTTPS and not DEBUG else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = CVI_HTTPS and not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content Security Policy (Django's own middleware): scripts, styles and everything else from
+# the portal's own origin only; no inline script, no inline event handler, no inline style
+# (every page's JS and CSS is a static file). `data:` images for the Swagger UI's icons.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "manifest-src": [CSP.SELF],
+    "worker-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Browser features no page of the portal uses (core/middleware.py sends the header).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in ("accelerometer", "ambient-light-sensor", "autoplay", "bluetooth", "camera", "display-capture",
+                    "geolocation", "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment",
+                    "screen-wake-lock", "serial", "usb", "xr-spatial-tracking")
+}
+
+# --- Sessions (security slice) ----------------------------------------------------------
+# No 14-day sessions. A session ends after a time without activity that depends on the role
+# (districts/middleware.py), and at the latest a fixed time after signing in. CPD, analysts
+# and administrators: short. Outreach: longer (a worker's phone), and the signed
+# acknowledgement link works without a session anyway. Background polls (the live board)
+# do not count as activity.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_IDLE_MINUTES_OUTREACH = env_int("SESSION_IDLE_MINUTES_OUTREACH", 12 * 60, minimum=1)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_MAX_HOURS_OUTREACH = env_int("SESSION_MAX_HOURS_OUTREACH", 7 * 24, minimum=1)
+# The cookie never outlives the longest absolute cap.
+SESSION_COOKIE_AGE = max(SESSION_MAX_HOURS, SESSION_MAX_HOURS_OUTREACH) * 3600
 
 LOGGING = {
     "version": 1,

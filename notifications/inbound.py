@@ -3,7 +3,8 @@ the SMS provider's status callbacks.
 
 None of them needs a login: the link is signed and expires, SMS requests are checked by the
 backend (Twilio's X-Twilio-Signature, or a shared secret header for the console and locmem
-backends). A refused request changes nothing and leaves an audit event.
+backends). A refused request changes nothing; it is counted per hour (audit.RefusalCount) when
+the caller is anonymous, and is an audit event when a signed-in user sent it.
 """
 
 import logging
@@ -17,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Source
-from audit.services import audit_log
+from audit.services import audit_log, refusal_count
 
 from . import selectors, sms
 from .acknowledgements import ack_token_read
@@ -34,12 +35,16 @@ ACK_WORDS = {"1", "ACK", "OK", "YES", "Y"}
 @require_http_methods(["GET", "POST"])
 def ack_link(request, token: str):
     """GET: a confirm page with one big button (a link preview or a mail scanner fetching the
-    URL must not acknowledge). POST: acknowledge. Forged or expired: 400, nothing changed."""
+    URL must not acknowledge). POST: acknowledge. Forged or expired: 400, nothing changed; the
+    refusal is an audit event for a signed-in caller and an hourly count for anyone else."""
     try:
         delivery = ack_token_read(token)
     except InvalidAcknowledgement as exc:
-        audit_log(actor=request.user, source=Source.WEB, action="notification.ack_refused",
-                  data={"reason": str(exc), "method": request.method})
+        if request.user.is_authenticated:
+            audit_log(actor=request.user, source=Source.WEB, action="notification.ack_refused",
+                      data={"reason": str(exc), "method": request.method})
+        else:  # anyone can send junk here as fast as they like: counted per hour, not one event each
+            refusal_count(action="notification.ack_refused", reason=str(exc))
         return render(request, "notifications/ack_refused.html", {"reason": str(exc)}, status=400)
     notification = delivery.notification
     if request.method == "POST":
@@ -55,7 +60,8 @@ def _twiml(text: str) -> HttpResponse:
 
 
 def _refuse(request, what: str) -> HttpResponse:
-    audit_log(actor=None, source=Source.PHONE, action=f"{what}.refused", data={"reason": "bad signature"})
+    # Unsigned callers are anonymous: counted per hour (audit.RefusalCount), not one event each.
+    refusal_count(action=f"{what}.refused", reason="bad signature")
     return HttpResponseForbidden("signature check failed")
 
 

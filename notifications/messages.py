@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override, pgettext
@@ -101,16 +102,22 @@ def _data(delivery: Delivery, context: dict) -> dict:
     return data
 
 
+def _plain(template_name: str, context: dict) -> str:
+    """A subject, text body or SMS rendered as plain text: no HTML escaping, so a name such as
+    O'Brien arrives as written, not as `O&#x27;Brien` (only the .html body is escaped)."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def _render(kind: str, delivery: Delivery, headline: str, **extra) -> Message:
     name = kind.replace(".", "_")
     context = {**_context(delivery, headline), **extra}
     base = f"notifications/messages/{name}"
     return Message(
         kind=kind,
-        subject=" ".join(render_to_string(f"{base}-subject.txt", context).split()),
-        text=render_to_string(f"{base}.txt", context),
+        subject=" ".join(_plain(f"{base}-subject.txt", context).split()),
+        text=_plain(f"{base}.txt", context),
         html=render_to_string(f"{base}.html", context),
-        short=" ".join(render_to_string("notifications/messages/sms.txt", context).split()),
+        short=" ".join(_plain("notifications/messages/sms.txt", context).split()),
         ack_url=context["ack_url"],
         data=_data(delivery, context),
         url=context["ack_url"],
@@ -155,10 +162,10 @@ def followup_reminder(delivery: Delivery) -> Message:
     base = "notifications/messages/followup_reminder"
     return Message(
         kind=FOLLOWUP_REMINDER,
-        subject=" ".join(render_to_string(f"{base}-subject.txt", context).split()),
-        text=render_to_string(f"{base}.txt", context),
+        subject=" ".join(_plain(f"{base}-subject.txt", context).split()),
+        text=_plain(f"{base}.txt", context),
         html=render_to_string(f"{base}.html", context),
-        short=" ".join(render_to_string(f"{base}-sms.txt", context).split()),
+        short=" ".join(_plain(f"{base}-sms.txt", context).split()),
         ack_url="",
         data={"followup": delivery.payload.get("followup"), "due_on": due_on.isoformat()},
         url=context["followups_url"],

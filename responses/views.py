@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.redirects import next_url
 from districts.access import membership_of, scope_of
 from districts.selectors import members_for_choice
 from districts.services import member_language_set, push_subscription_save
@@ -215,7 +216,7 @@ def language(request):
     form = LanguageForm(request.POST)
     if form.is_valid():
         member_language_set(actor=request.user, source=SOURCE, language=form.cleaned_data["language"])
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "responses:feed")
+    return redirect(next_url(request, "responses:feed"))
 
 
 @outreach_view

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from core.redirects import next_url
 from districts.access import scope_of
 from districts.models import Organization, Role
 from districts.selectors import (
@@ -82,8 +83,7 @@ def assign(request, code):
             messages.success(request, _("Assigned."))
     else:
         messages.error(request, _("Choose someone in your organisation."))
-    next_url = request.POST.get("next", "")
-    return redirect(next_url if next_url.startswith("/") else "responses:team")
+    return redirect(next_url(request, "responses:team"))
 
 
 def _add_errors(form, error: ValidationError) -> None:

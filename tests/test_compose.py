@@ -129,3 +129,17 @@ def test_the_worker_healthcheck_fails_when_no_worker_answers():
 def test_an_unknown_healthcheck_prints_the_usage():
     result = healthcheck("nonsense")
     assert result.returncode == 2 and "healthcheck http [PATH]" in result.stderr
+
+
+def test_the_portal_runs_with_debug_off_and_one_generated_secret_in_the_var_volume(compose):
+    for name in PORTAL_SERVICES | {"migrate"}:
+        environment = compose["services"][name]["environment"]
+        assert environment["DEBUG"] == "false", name
+        assert environment["SECRET_KEY_FILE"] == "/app/var/secret-key", name
+        volumes = [v if isinstance(v, str) else f"{v.get('source')}:{v.get('target')}"
+                   for v in compose["services"][name]["volumes"]]
+        assert any(v.startswith("portal-var:/app/var") for v in volumes), (name, volumes)
+    # The one-shot migrate writes the key before any long-running process starts.
+    migrate = compose["services"]["migrate"]["command"]
+    migrate = " ".join(migrate) if isinstance(migrate, list) else migrate
+    assert "python scripts/secret-key /app/var/secret-key &&" in migrate

@@ -201,3 +201,101 @@ def test_the_embedded_sqlite_file_lives_in_the_var_dir_in_wal_mode_with_immediat
     other = tmp_path / "other.sqlite3"
     assert show(tmp_path, "s.DATABASES['default']['OPTIONS']['transaction_mode']",
                 DATABASE_URL=f"sqlite:///{other}") == "IMMEDIATE"
+
+
+# --- Production-shaped runs: the secret file, HTTPS, make stack ----------------------------
+
+HARDENING = ("{'debug': s.DEBUG, 'https': s.CVI_HTTPS, 'redirect': s.SECURE_SSL_REDIRECT, "
+             "'hsts': s.SECURE_HSTS_SECONDS, 'session_secure': s.SESSION_COOKIE_SECURE, "
+             "'csrf_secure': s.CSRF_COOKIE_SECURE, 'key': s.SECRET_KEY}")
+
+
+def test_a_secret_key_file_is_read_when_secret_key_is_not_set(tmp_path):
+    key_file = tmp_path / "secret"
+    key_file.write_text(STRONG_KEY + "\n")
+    shown = show(tmp_path, HARDENING, DEBUG="false", ALLOWED_HOSTS="portal.example.org", SECRET_KEY_FILE=str(key_file))
+    assert shown["key"] == STRONG_KEY
+    # SECRET_KEY, when set, wins over the file.
+    other = STRONG_KEY[::-1]
+    assert show(tmp_path, "s.SECRET_KEY", DEBUG="false", ALLOWED_HOSTS="portal.example.org",
+                SECRET_KEY_FILE=str(key_file), SECRET_KEY=other) == other
+
+
+def test_a_weak_or_missing_secret_key_file_is_refused_in_production(tmp_path):
+    weak = tmp_path / "weak"
+    weak.write_text("changeme")
+    assert refused(load_settings(tmp_path, DEBUG="false", ALLOWED_HOSTS="portal.example.org",
+                                 SECRET_KEY_FILE=str(weak))) == \
+        "SECRET_KEY_FILE is too weak for DEBUG=false: use 50+ random characters"
+    assert refused(load_settings(tmp_path, DEBUG="false", ALLOWED_HOSTS="portal.example.org",
+                                 SECRET_KEY_FILE=str(tmp_path / "absent"))) == \
+        "SECRET_KEY_FILE names a file that cannot be read: create it with scripts/secret-key"
+
+
+def test_scripts_secret_key_makes_a_private_strong_key_once(tmp_path):
+    path = tmp_path / "var" / "stack-secret-key"
+    script = str(BASE_DIR / "scripts" / "secret-key")
+    assert subprocess.run([sys.executable, script, str(path)], timeout=30).returncode == 0
+    key = path.read_text().strip()
+    assert len(key) >= 50 and len(set(key)) > 20
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert subprocess.run([sys.executable, script, str(path)], timeout=30).returncode == 0
+    assert path.read_text().strip() == key  # kept: sessions survive a restart
+
+
+def test_production_defaults_to_https_with_secure_cookies_and_hsts(tmp_path):
+    shown = show(tmp_path, HARDENING, DEBUG="false", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="portal.example.org")
+    assert shown["https"] is True and shown["redirect"] is True
+    assert shown["hsts"] == 31536000
+    assert shown["session_secure"] is True and shown["csrf_secure"] is True
+
+
+def test_plain_http_is_allowed_on_loopback_only(tmp_path):
+    shown = show(tmp_path, HARDENING, DEBUG="false", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="127.0.0.1,localhost",
+                 CVI_HTTPS="false", SECURE_SSL_REDIRECT="true")
+    assert shown["redirect"] is False and shown["hsts"] == 0
+    assert shown["session_secure"] is False and shown["csrf_secure"] is False
+    message = refused(load_settings(tmp_path, DEBUG="false", SECRET_KEY=STRONG_KEY,
+                                    ALLOWED_HOSTS="127.0.0.1,portal.example.org", CVI_HTTPS="false"))
+    assert message == "CVI_HTTPS=false is only for loopback: ALLOWED_HOSTS must be 127.0.0.1/localhost"
+
+
+def test_sessions_last_hours_not_weeks_and_outreach_longer_than_staff(tmp_path):
+    shown = show(tmp_path, "[s.SESSION_COOKIE_AGE, s.SESSION_IDLE_MINUTES, s.SESSION_IDLE_MINUTES_OUTREACH, "
+                           "s.SESSION_MAX_HOURS, s.SESSION_MAX_HOURS_OUTREACH]")
+    cookie_age, idle, idle_outreach, max_hours, max_hours_outreach = shown
+    assert cookie_age < 14 * 24 * 3600 and cookie_age == max(max_hours, max_hours_outreach) * 3600
+    assert idle <= 30 and idle_outreach > idle and max_hours_outreach > max_hours
+
+
+def test_make_stack_and_the_procfile_run_with_debug_off_and_only_the_demo_with_debug_on():
+    makefile = (BASE_DIR / "Makefile").read_text()
+    assert "stack: export DEBUG := false\n" in makefile
+    assert "stack: export CVI_HTTPS ?= false\n" in makefile
+    assert "stack: export ALLOWED_HOSTS ?= 127.0.0.1,localhost\n" in makefile
+    assert 'scripts/secret-key "$$SECRET_KEY_FILE"' in makefile
+    assert "demo: export DEBUG := true\n" in makefile
+    procfile = [line for line in (BASE_DIR / "Procfile").read_text().splitlines() if line]
+    assert procfile and all(line.split(": ", 1)[1].startswith("DEBUG=false ") for line in procfile)
+    demo = [line for line in (BASE_DIR / "Procfile.demo").read_text().splitlines() if line and line[0] != "#"]
+    assert demo and all(line.split(": ", 1)[1].startswith("DEBUG=true ") for line in demo)
+    assert "ENV DEBUG=false" in (BASE_DIR / "Dockerfile").read_text()
+
+
+def test_what_make_stack_sets_serves_production_pages_over_plain_http_on_loopback(tmp_path):
+    """The environment `make stack` exports, with a key from scripts/secret-key: DEBUG off, a
+    404 that lists no URL pattern, cookies a browser keeps on http://127.0.0.1."""
+    key_file = tmp_path / "stack-secret-key"
+    subprocess.run([sys.executable, str(BASE_DIR / "scripts" / "secret-key"), str(key_file)], check=True, timeout=30)
+    expression = ("(lambda c: (lambda r404, login: {'debug': s.DEBUG, 'status': r404.status_code, "
+                  "'page': r404.content.decode(), 'login': login.status_code, "
+                  "'csrf_secure': bool(login.cookies['csrftoken']['secure'])})"
+                  "(c.get('/no-such-page/'), c.get('/accounts/login/')))"
+                  "(__import__('django.test', fromlist=['Client']).Client(HTTP_HOST='127.0.0.1'))")
+    shown = show(tmp_path, expression, DEBUG="false", CVI_HTTPS="false", ALLOWED_HOSTS="127.0.0.1,localhost",
+                 SECRET_KEY_FILE=str(key_file), DATABASE_URL=os.environ["DATABASE_URL"],
+                 DJANGO_SETTINGS_MODULE="cvi_portal.settings_test")  # static files without collectstatic
+    assert shown["debug"] is False
+    assert shown["status"] == 404 and "URLconf" not in shown["page"] and "urlpatterns" not in shown["page"]
+    assert "Page not found" in shown["page"]
+    assert shown["login"] == 200 and shown["csrf_secure"] is False

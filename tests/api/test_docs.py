@@ -7,7 +7,8 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_the_schema_is_openapi_3_with_examples_and_the_sms_callbacks(client):
+def test_the_schema_is_openapi_3_with_examples_and_the_sms_callbacks(client, cpd_user):
+    client.force_login(cpd_user)  # anonymous callers get 401 (tests/test_web_security.py)
     response = client.get("/api/schema/", {"format": "json"})
 
     assert response.status_code == 200
@@ -20,7 +21,8 @@ def test_the_schema_is_openapi_3_with_examples_and_the_sms_callbacks(client):
     assert {"integrationToken", "tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
 
-def test_the_docs_page_loads_swagger_from_our_own_static_files(client):
+def test_the_docs_page_loads_swagger_from_our_own_static_files(client, admin_user):
+    client.force_login(admin_user)
     page = client.get("/api/docs/").content.decode()
 
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
