@@ -1,0 +1,120 @@
+"""One world for the security tests: the cast, two incidents in two districts, each organisation's
+records, a shooting review per district, a published report, channels, follow-ups.
+
+- Incident A: Halsted & 63rd (7th District, Englewood), entered by the 7th District's desk;
+  Public Equity (the cast's covering organisation) is notified.
+- Incident B: Central & Chicago (15th District, Austin), entered by the 15th District's desk;
+  organisations other than Public Equity are notified, ALSO (the other worker's) among them when
+  it covers the place.
+
+"In scope" for a caller is A for the 7th District's staff and Public Equity's members, and B for
+everyone else; each cell of the access matrix says what each role gets for each.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from districts.models import Channel, District, Organization
+from notifications.acknowledgements import ack_token
+from notifications.models import Delivery, Incident, Notification
+from notifications.services import incident_create
+from reviews.models import ActionItem, MonthlyReport, Review, ReviewDistrict
+from tests.conftest import AUSTIN_POINT, ENGLEWOOD_POINT, OTHER_ORG
+
+ROLES = ("anonymous", "cpd_staff", "cpd_commander", "outreach_worker", "outreach_supervisor", "other_worker",
+         "analyst", "admin")
+
+
+@dataclass
+class World:
+    users: dict
+    incident_a: Incident
+    incident_b: Incident
+    notification_a: Notification
+    notification_b: Notification
+    channel_a: Channel
+    channel_b: Channel
+    review_a: Review
+    review_b: Review
+    item_a: ActionItem
+    item_b: ActionItem
+    report: MonthlyReport
+    ack_token_a: str
+    organization_a: Organization
+    organization_b: Organization
+    extra: dict = field(default_factory=dict)
+
+
+def incident_payload(**overrides) -> dict:
+    payload = {
+        "occurred_at": timezone.now() - timedelta(minutes=20),
+        "block": "6300 S HALSTED ST",
+        "latitude": ENGLEWOOD_POINT[0], "longitude": ENGLEWOOD_POINT[1],
+        "victims": [{"age_band": "20-29", "sex": "M", "fatal": False, "gunshot": True}],
+        "scene_status": "active",
+        "note": "Crowd gathering at the corner.",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def _review(district: str, month: date, actor) -> tuple[Review, ActionItem]:
+    review = Review.objects.create(month=month, created_by=actor)
+    ReviewDistrict.objects.create(review=review, district=District.objects.get(number=district), month=month)
+    item = ActionItem.objects.create(review=review, text="Check the phone tree", owner_name="CSCC", created_by=actor)
+    return review, item
+
+
+def build_world(users: dict, *, a_payload: dict | None = None, b_payload: dict | None = None) -> World:
+    incident_a, _ = incident_create(actor=users["cpd_staff"], source="web", rd_number="JH900001",
+                                    **(a_payload or incident_payload()))
+    incident_b, _ = incident_create(actor=users["other_district"], source="web", rd_number="JH900002",
+                                    **(b_payload or incident_payload(block="800 N CENTRAL AVE",
+                                                                     latitude=AUSTIN_POINT[0],
+                                                                     longitude=AUSTIN_POINT[1])))
+    organization_a = users["outreach_worker"].membership.organization
+    notification_a = Notification.objects.get(incident=incident_a, organization=organization_a)
+    others = Notification.objects.filter(incident=incident_b).exclude(organization=organization_a)
+    notification_b = others.filter(organization__name=OTHER_ORG).first() or others.order_by("id").first()
+    assert notification_b is not None, "the Austin shooting must notify an organisation other than Public Equity"
+    organization_b = notification_b.organization
+    channel_a = Channel.objects.create(organization=organization_a, kind=Channel.Kind.EMAIL,
+                                       target="desk@public-equity.example.org")
+    channel_b = Channel.objects.create(organization=organization_b, kind=Channel.Kind.EMAIL,
+                                       target="desk@other.example.org")
+    month = timezone.localdate().replace(day=1)
+    review_a, item_a = _review("007", month, users["cpd_commander"])
+    review_b, item_b = _review("015", month, users["analyst"])
+    report = MonthlyReport.objects.create(month=month, scope="district:007", version=1, html="<p>report</p>",
+                                          pdf=b"%PDF-1.4 test", published_by=users["cpd_commander"])
+    delivery = Delivery.objects.filter(notification=notification_a).order_by("id").first()
+    return World(
+        users=users, incident_a=incident_a, incident_b=incident_b, notification_a=notification_a,
+        notification_b=notification_b, channel_a=channel_a, channel_b=channel_b, review_a=review_a,
+        review_b=review_b, item_a=item_a, item_b=item_b, report=report,
+        ack_token_a=ack_token(delivery), organization_a=organization_a, organization_b=organization_b,
+    )
+
+
+@pytest.fixture
+def cast(cpd_user, commander, worker, supervisor, other_worker, analyst, admin_user, other_district_user) -> dict:
+    """The matrix's roles by name (anonymous is None), plus the 15th District's desk."""
+    return {"anonymous": None, "cpd_staff": cpd_user, "cpd_commander": commander, "outreach_worker": worker,
+            "outreach_supervisor": supervisor, "other_worker": other_worker, "analyst": analyst,
+            "admin": admin_user, "other_district": other_district_user}
+
+
+@pytest.fixture
+def world(cast) -> World:
+    return build_world(cast)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    """Rate-limit counters live in Redis and outlast a run: give each test its own key space."""
+    settings.CACHES = {name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+                       for name, config in settings.CACHES.items()}
