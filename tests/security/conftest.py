@@ -16,13 +16,25 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from districts.models import Channel, District, Organization
+from districts.models import Channel, District, IntegrationToken, OnCall, Organization
+from districts.services import integration_token_create
 from notifications.acknowledgements import ack_token
 from notifications.models import Delivery, Incident, Notification
 from notifications.services import incident_create
-from reviews.models import ActionItem, MonthlyReport, Review, ReviewDistrict
+from responses.services import response_log
+from reviews.models import (
+    ActionItem,
+    CpdIncident,
+    CpdVictim,
+    MonthlyReport,
+    Review,
+    ReviewAttendance,
+    ReviewDistrict,
+    ReviewTheme,
+)
 from tests.conftest import AUSTIN_POINT, ENGLEWOOD_POINT, OTHER_ORG
 
 ROLES = ("anonymous", "cpd_staff", "cpd_commander", "outreach_worker", "outreach_supervisor", "other_worker",
@@ -42,7 +54,8 @@ class World:
     review_b: Review
     item_a: ActionItem
     item_b: ActionItem
-    report: MonthlyReport
+    report_a: MonthlyReport
+    report_b: MonthlyReport
     ack_token_a: str
     organization_a: Organization
     organization_b: Organization
@@ -69,7 +82,31 @@ def _review(district: str, month: date, actor) -> tuple[Review, ActionItem]:
     return review, item
 
 
-def build_world(users: dict, *, a_payload: dict | None = None, b_payload: dict | None = None) -> World:
+def organization_records(users: dict, notification: Notification, *, notes: str = "Met the family at home.",
+                         task: str = "Call back on Friday", people_engaged=None, retaliation_risk="low"):
+    """Public Equity's own record of its response to A, through the service its workers use."""
+    return response_log(
+        notification=notification, actor=users["outreach_worker"], source="web", client_key=uuid.uuid4(),
+        arrived_at=timezone.now() - timedelta(minutes=5), response_types=["scene", "family"],
+        retaliation_risk=retaliation_risk, referrals=[{"kind": "trauma", "count": 1}],
+        people_engaged=people_engaged or {"family": 2}, follow_up_on=timezone.localdate() + timedelta(days=3),
+        follow_up_task=task, notes=notes,
+    )[0]
+
+
+def cpd_record(incident: Incident) -> None:
+    """CPD's own record of A (the reconciliation's other side) and the admin's other rows."""
+    now = timezone.now()
+    CpdIncident.objects.create(rd_number=incident.rd_number, occurred_at=incident.occurred_at, block=incident.block,
+                               district=incident.district, victim_count=1, fatal_count=0, gunshot_count=1,
+                               changed_at=now)
+    CpdVictim.objects.create(unique_id=f"SHOOT-{incident.rd_number}-#1", rd_number=incident.rd_number,
+                             occurred_at=incident.occurred_at, block=incident.block, district=incident.district,
+                             victimization="BATTERY", changed_at=now)
+
+
+def build_world(users: dict, *, a_payload: dict | None = None, b_payload: dict | None = None,
+                records: dict | None = None) -> World:
     incident_a, _ = incident_create(actor=users["cpd_staff"], source="web", rd_number="JH900001",
                                     **(a_payload or incident_payload()))
     incident_b, _ = incident_create(actor=users["other_district"], source="web", rd_number="JH900002",
@@ -89,13 +126,22 @@ def build_world(users: dict, *, a_payload: dict | None = None, b_payload: dict |
     month = timezone.localdate().replace(day=1)
     review_a, item_a = _review("007", month, users["cpd_commander"])
     review_b, item_b = _review("015", month, users["analyst"])
-    report = MonthlyReport.objects.create(month=month, scope="district:007", version=1, html="<p>report</p>",
-                                          pdf=b"%PDF-1.4 test", published_by=users["cpd_commander"])
+    report_a, report_b = (MonthlyReport.objects.create(month=month, scope=f"district:{number}", version=1,
+                                                       html="<p>report</p>", pdf=b"%PDF-1.4 test")
+                          for number in ("007", "015"))
+    ReviewTheme.objects.create(review=review_a, free_tag="phone tree", note="Late pages overnight")
+    ReviewAttendance.objects.create(review=review_a, user=users["cpd_commander"], organization="CPD")
+    OnCall.objects.create(organization=organization_a, user=users["outreach_worker"])
+    integration_token_create(actor=users["admin"], name="CLEAR feed", district=incident_a.district,
+                             operations=[IntegrationToken.Operation.INCIDENTS_READ])
+    Group.objects.get_or_create(name="Desk")
+    cpd_record(incident_a)
+    organization_records(users, notification_a, **(records or {}))
     delivery = Delivery.objects.filter(notification=notification_a).order_by("id").first()
     return World(
         users=users, incident_a=incident_a, incident_b=incident_b, notification_a=notification_a,
         notification_b=notification_b, channel_a=channel_a, channel_b=channel_b, review_a=review_a,
-        review_b=review_b, item_a=item_a, item_b=item_b, report=report,
+        review_b=review_b, item_a=item_a, item_b=item_b, report_a=report_a, report_b=report_b,
         ack_token_a=ack_token(delivery), organization_a=organization_a, organization_b=organization_b,
     )
 
