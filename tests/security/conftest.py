@@ -3,9 +3,8 @@ records, a shooting review per district, a published report, channels, follow-up
 
 - Incident A: Halsted & 63rd (7th District, Englewood), entered by the 7th District's desk;
   Public Equity (the cast's covering organisation) is notified.
-- Incident B: Central & Chicago (15th District, Austin), entered by the 15th District's desk;
-  organisations other than Public Equity are notified, ALSO (the other worker's) among them when
-  it covers the place.
+- Incident B: Division & Pulaski (11th District, Humboldt Park), entered by an administrator;
+  ALSO (the other worker's organisation) and READI are notified, not Public Equity.
 
 "In scope" for a caller is A for the 7th District's staff and Public Equity's members, and B for
 everyone else; each cell of the access matrix says what each role gets for each.
@@ -35,8 +34,9 @@ from reviews.models import (
     ReviewDistrict,
     ReviewTheme,
 )
-from tests.conftest import AUSTIN_POINT, ENGLEWOOD_POINT, OTHER_ORG
+from tests.conftest import ENGLEWOOD_POINT, OTHER_ORG
 
+HUMBOLDT_PARK_POINT = (41.8995, -87.7205)  # W Division St & N Pulaski Rd: 11th District, Humboldt Park
 ROLES = ("anonymous", "cpd_staff", "cpd_commander", "outreach_worker", "outreach_supervisor", "other_worker",
          "analyst", "admin")
 
@@ -109,15 +109,15 @@ def build_world(users: dict, *, a_payload: dict | None = None, b_payload: dict |
                 records: dict | None = None) -> World:
     incident_a, _ = incident_create(actor=users["cpd_staff"], source="web", rd_number="JH900001",
                                     **(a_payload or incident_payload()))
-    incident_b, _ = incident_create(actor=users["other_district"], source="web", rd_number="JH900002",
-                                    **(b_payload or incident_payload(block="800 N CENTRAL AVE",
-                                                                     latitude=AUSTIN_POINT[0],
-                                                                     longitude=AUSTIN_POINT[1])))
+    incident_b, _ = incident_create(actor=users["admin"], source="web", rd_number="JH900002",
+                                    **(b_payload or incident_payload(block="4000 W DIVISION ST",
+                                                                     latitude=HUMBOLDT_PARK_POINT[0],
+                                                                     longitude=HUMBOLDT_PARK_POINT[1])))
     organization_a = users["outreach_worker"].membership.organization
     notification_a = Notification.objects.get(incident=incident_a, organization=organization_a)
-    others = Notification.objects.filter(incident=incident_b).exclude(organization=organization_a)
-    notification_b = others.filter(organization__name=OTHER_ORG).first() or others.order_by("id").first()
-    assert notification_b is not None, "the Austin shooting must notify an organisation other than Public Equity"
+    notification_b = Notification.objects.filter(incident=incident_b, organization__name=OTHER_ORG).first()
+    assert notification_b is not None, "the Humboldt Park shooting must notify the other worker's organisation"
+    assert not incident_b.notifications.filter(organization=organization_a).exists()
     organization_b = notification_b.organization
     channel_a = Channel.objects.create(organization=organization_a, kind=Channel.Kind.EMAIL,
                                        target="desk@public-equity.example.org")
@@ -147,11 +147,11 @@ def build_world(users: dict, *, a_payload: dict | None = None, b_payload: dict |
 
 
 @pytest.fixture
-def cast(cpd_user, commander, worker, supervisor, other_worker, analyst, admin_user, other_district_user) -> dict:
-    """The matrix's roles by name (anonymous is None), plus the 15th District's desk."""
+def cast(cpd_user, commander, worker, supervisor, other_worker, analyst, admin_user) -> dict:
+    """The matrix's roles by name (anonymous is None)."""
     return {"anonymous": None, "cpd_staff": cpd_user, "cpd_commander": commander, "outreach_worker": worker,
             "outreach_supervisor": supervisor, "other_worker": other_worker, "analyst": analyst,
-            "admin": admin_user, "other_district": other_district_user}
+            "admin": admin_user}
 
 
 @pytest.fixture

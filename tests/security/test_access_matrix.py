@@ -8,7 +8,7 @@ anonymously), in and out of the caller's scope, against ONE declared table of ou
   new operation without one fails `test_every_api_operation_has_a_declared_row`.
 - A cell is one outcome (`OK`, `LOGIN`, `DENIED`, …) or, for a row about an object, a pair: what
   the role gets for incident/notification/organisation A (the 7th District's, Public Equity's)
-  and for B (the 15th District's, another organisation's). See conftest.py for the world.
+  and for B (the 11th District's, the other worker's organisation's). See conftest.py for the world.
 
 Requests that write are sent with an empty or invalid body, so a permitted caller gets a 400 (or
 a harmless action) and the shared world stays as it was for the next row.
@@ -118,14 +118,14 @@ PAGES: dict[str, Row] = {
     # --- outreach -------------------------------------------------------------------------
     "responses:feed": get("/feed/", **each(OUTREACH, OK)),
     "responses:incident": get(of("notification", "/n/{}/"), outreach_worker=(OK, MISSING),
-                              outreach_supervisor=(OK, MISSING), other_worker=MISSING),
+                              outreach_supervisor=(OK, MISSING), other_worker=(MISSING, OK)),
     # The phone's forms: a refused tap goes back to the incident with a message (REDIRECT).
     "responses:status": post(of("notification", "/n/{}/status/"), outreach_worker=(REDIRECT, MISSING),
-                             outreach_supervisor=(REDIRECT, MISSING), other_worker=MISSING),
+                             outreach_supervisor=(REDIRECT, MISSING), other_worker=(MISSING, REDIRECT)),
     "responses:correct": post(of("notification", "/n/{}/correct/"), outreach_worker=(REDIRECT, MISSING),
-                              outreach_supervisor=(REDIRECT, MISSING), other_worker=MISSING),
+                              outreach_supervisor=(REDIRECT, MISSING), other_worker=(MISSING, REDIRECT)),
     "responses:respond": get(of("notification", "/n/{}/respond/"), outreach_worker=(OK, MISSING),
-                             outreach_supervisor=(OK, MISSING), other_worker=MISSING),
+                             outreach_supervisor=(OK, MISSING), other_worker=(MISSING, OK)),
     "responses:assign": post(of("notification", "/n/{}/assign/"), outreach_supervisor=(REDIRECT, MISSING)),
     "responses:followups": get("/follow-ups/", **each(OUTREACH, OK)),
     "responses:language": post("/outreach/language/", data={"language": "xx"}, **each(OUTREACH, REDIRECT)),
@@ -295,15 +295,15 @@ API: dict[tuple[str, str], Row] = {
     ("get", "/api/v1/notifications/"): get(_api("/api/v1/notifications/"), **API_ANON, **each(OUTREACH, OK)),
     ("post", "/api/v1/notifications/{code}/acknowledge/"): post(
         _api("/api/v1/notifications/{code}/acknowledge/"), data={"at": "never"}, **API_ANON,
-        outreach_worker=(BAD, MISSING), outreach_supervisor=(BAD, MISSING), other_worker=MISSING),
+        outreach_worker=(BAD, MISSING), outreach_supervisor=(BAD, MISSING), other_worker=(MISSING, BAD)),
     ("post", "/api/v1/notifications/{code}/status/"): post(
         _api("/api/v1/notifications/{code}/status/"), **API_ANON,
-        outreach_worker=(BAD, MISSING), outreach_supervisor=(BAD, MISSING), other_worker=MISSING),
+        outreach_worker=(BAD, MISSING), outreach_supervisor=(BAD, MISSING), other_worker=(MISSING, BAD)),
     ("post", "/api/v1/organizations/{code}/webhook-test/"): post(
         _api("/api/v1/organizations/{code}/webhook-test/"), **API_ANON, outreach_supervisor=(OK, MISSING)),
     ("get", "/api/v1/organizations/{code}/deliveries/"): get(
         _api("/api/v1/organizations/{code}/deliveries/"), **API_ANON,
-        outreach_worker=(OK, MISSING), outreach_supervisor=(OK, MISSING), other_worker=MISSING),
+        outreach_worker=(OK, MISSING), outreach_supervisor=(OK, MISSING), other_worker=(MISSING, OK)),
     ("post", "/api/v1/responses/"): post(_api("/api/v1/responses/"), **API_ANON, **each(OUTREACH, BAD)),
     ("get", "/api/v1/responses/"): get(_api("/api/v1/responses/"), **API_ANON, **each(OUTREACH, OK)),
     # Signed by the SMS provider, no login: the same rows as the pages'.
