@@ -12,6 +12,10 @@ anonymously), in and out of the caller's scope, against ONE declared table of ou
 
 Requests that write are sent with an empty or invalid body, so a permitted caller gets a 400 (or
 a harmless action) and the shared world stays as it was for the next row.
+
+The same walk is the canary search of pages, exports and API responses: Public Equity's records
+hold canaries (tests/security/canaries.py), and every response to a caller outside Public Equity
+(CPD, analysts, administrators, another organisation, anonymous) must carry none of them.
 """
 
 from collections.abc import Callable
@@ -24,7 +28,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.security.conftest import ROLES, World
+from tests.security.canaries import EXPORTS, found, organisation_canaries, plant_organisation_records, response_text
+from tests.security.conftest import ROLES, World, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -399,12 +404,19 @@ def request(client: Client, declared: Row, world: World, obj: str | None):
     return client.generic(declared.method.upper(), url, "{}", content_type="application/json")
 
 
+# Public Equity's own members: the only callers who may read its records.
+THE_ORGANISATION = ("outreach_worker", "outreach_supervisor")
+
+
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_exactly_the_declared_outcome_everywhere(role, world, settings):
+def test_each_role_gets_exactly_the_declared_outcome_and_no_canary_everywhere(role, cast, settings):
     settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "anon": "100000/min", "user": "100000/min"}
-    client = Client()
-    user = world.users[role]
-    wrong = []
+    world = build_world(cast, records=False)  # the canaries' records are the only ones: the admin's pages show them
+    canaries = organisation_canaries()
+    plant_organisation_records(cast, world.notification_a, canaries)
+    search = role not in THE_ORGANISATION
+    client, user = Client(), world.users[role]
+    wrong, leaks = [], []
     for label, declared in every_cell():
         expected = declared.expect[role]
         for index, obj in enumerate(("a", "b") if declared.scoped else (None,)):
@@ -412,9 +424,20 @@ def test_each_role_gets_exactly_the_declared_outcome_everywhere(role, world, set
                 client.force_login(user)
             want = expected[index] if isinstance(expected, tuple) else expected
             response = request(client, declared, world, obj)
-            got = outcome(response)
+            got, where = outcome(response), f" (object {obj.upper()})" if obj else ""
             if got != want:
-                where = f" (object {obj.upper()})" if obj else ""
                 wrong.append(f"{label}{where}: {role} expected {want}, got {got} "
                              f"({declared.method.upper()} {declared.url(world, obj)} → {response.status_code})")
-    assert not wrong, f"{len(wrong)} cells differ from the table:\n  " + "\n  ".join(wrong)
+            if search:
+                leaks += [f"{label}{where} → {response.status_code}: the {field}"
+                          for field in found(response_text(response), canaries)]
+    for url in EXPORTS if search else ():
+        if user is not None:
+            client.force_login(user)
+        leaks += [f"{url}: the {field}" for field in found(response_text(client.get(url)), canaries)]
+    problems = []
+    if wrong:
+        problems.append(f"{len(wrong)} cells differ from the table:\n  " + "\n  ".join(wrong))
+    if leaks:
+        problems.append(f"an organisation's private record reached {role}:\n  " + "\n  ".join(leaks))
+    assert not problems, "\n".join(problems)
