@@ -84,3 +84,10 @@ def response_text(response) -> str:
 # The exports a CPD caller, analyst or administrator can pull, besides the matrix's own rows.
 EXPORTS = ["/history/?_export=csv", "/history/?_export=xlsx", "/dashboard/?_export=csv", "/dashboard/?_export=xlsx",
            "/api/v1/incidents/?page_size=200", "/api/v1/responses/"]
+
+
+def analyst_unseen(world) -> dict[str, str]:
+    """What an analyst never sees of incident A (ARCHITECTURE.md): its exact point, who entered it."""
+    incident = world.incident_a
+    return {"exact point (latitude)": f"{incident.latitude}", "exact point (longitude)": f"{incident.longitude}",
+            "who entered it": incident.entered_by.username.lower()}
