@@ -40,7 +40,7 @@ from tests.security.canaries import (
     plant_organisation_records,
     response_text,
 )
-from tests.security.conftest import ROLES, World, build_world
+from tests.security.conftest import ROLES, World, build_world, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -460,7 +460,7 @@ def test_each_role_gets_exactly_the_declared_outcome_and_no_canary_everywhere(ro
         expected = declared.expect[role]
         for index, obj in enumerate(("a", "b") if declared.scoped else (None,)):
             if user is not None:
-                client.force_login(user)
+                sign_in(client, user)
             want = expected[index] if isinstance(expected, tuple) else expected
             response = request(client, declared, world, obj)
             got, where = outcome(response), f" (object {obj.upper()})" if obj else ""
@@ -472,7 +472,7 @@ def test_each_role_gets_exactly_the_declared_outcome_and_no_canary_everywhere(ro
                           for field in found(response_text(response), canaries)]
     for url in EXPORTS if search else ():
         if user is not None:
-            client.force_login(user)
+            sign_in(client, user)
         leaks += [f"{url}: the {field}" for field in found(response_text(client.get(url)), canaries)]
     problems = []
     if wrong:

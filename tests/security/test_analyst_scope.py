@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import ENGLEWOOD_POINT
+from tests.security.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def assert_none_in(text: str, what: str) -> None:
 
 
 def test_the_analysts_incident_page_shows_what_a_notification_carries_and_no_more(client, world):
-    client.force_login(world.users["analyst"])
+    sign_in(client, world.users["analyst"])
     for url in (f"/incidents/{world.incident_a.code}/", f"/incidents/{world.incident_a.code}/live/"):
         page = client.get(url)
         assert page.status_code == 200
@@ -36,13 +37,13 @@ def test_the_analysts_incident_page_shows_what_a_notification_carries_and_no_mor
 
 
 def test_cpd_still_sees_the_point_and_who_entered_it(client, world):
-    client.force_login(world.users["cpd_staff"])
+    sign_in(client, world.users["cpd_staff"])
     page = client.get(f"/incidents/{world.incident_a.code}/").content.decode()
     assert f"{ENGLEWOOD_POINT[0]:.5f}" in page and "by Dana" in page
 
 
 def test_the_api_gives_analysts_no_coordinates_and_not_who_entered_it(client, world):
-    client.force_login(world.users["analyst"])
+    sign_in(client, world.users["analyst"])
     listed = client.get("/api/v1/incidents/")
     assert listed.status_code == 200
     incidents = listed.json()["results"]
@@ -55,13 +56,13 @@ def test_the_api_gives_analysts_no_coordinates_and_not_who_entered_it(client, wo
 
 
 def test_cpd_callers_keep_the_coordinates_in_the_api(client, world):
-    client.force_login(world.users["cpd_staff"])
+    sign_in(client, world.users["cpd_staff"])
     detail = client.get(f"/api/v1/incidents/{world.incident_a.code}/").json()
     assert detail["latitude"] == ENGLEWOOD_POINT[0] and detail["entered_by"] == "dana_cpd"
 
 
 def test_the_history_page_and_its_exports_carry_no_point_and_not_who_entered_it(client, world):
-    client.force_login(world.users["analyst"])
+    sign_in(client, world.users["analyst"])
     page = client.get("/history/")
     assert page.status_code == 200 and "JH900001" in page.content.decode()
     assert_none_in(page.content.decode(), "the history page")
@@ -77,7 +78,7 @@ def test_the_history_page_and_its_exports_carry_no_point_and_not_who_entered_it(
 
 
 def test_the_board_the_reviews_and_the_dashboard_show_analysts_no_point(client, world):
-    client.force_login(world.users["analyst"])
+    sign_in(client, world.users["analyst"])
     for url in ("/board/?district=007", "/board/live/?district=007", "/dashboard/", "/reviews/",
                 f"/reviews/{world.review_a.code}/", "/"):
         page = client.get(url)

@@ -43,7 +43,7 @@ from tests.security.canaries import (
     response_text,
     victim_canaries,
 )
-from tests.security.conftest import build_world, incident_payload, organization_records
+from tests.security.conftest import build_world, incident_payload, organization_records, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def test_the_organisation_itself_still_reads_its_records(client, cast):
     world = build_world(cast, records=False)
     canaries = organisation_canaries()
     plant_organisation_records(cast, world.notification_a, canaries)
-    client.force_login(cast["outreach_worker"])
+    sign_in(client, cast["outreach_worker"])
     assert "notes" in found(response_text(client.get(f"/n/{world.notification_a.code}/")), canaries)
     followups = response_text(client.get("/follow-ups/"))
     assert {"follow-up task", "follow-up task (own)"} <= set(found(followups, canaries))
@@ -79,7 +79,7 @@ def _channels(world) -> None:
     browser_key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     Channel.objects.create(organization=organization, user=worker, kind=Channel.Kind.PUSH,
-                           target="https://push.example.net/send/abc",
+                           target="https://fcm.googleapis.com/fcm/send/abc",
                            config={"keys": {"p256dh": _b64url(browser_key), "auth": _b64url(b"0123456789abcdef")}})
     Channel.objects.create(organization=organization, user=worker, kind=Channel.Kind.SMS, target="+13125550101")
     Channel.objects.create(organization=organization, user=world.users["outreach_supervisor"],
