@@ -416,7 +416,8 @@ def test_every_api_url_pattern_is_in_the_schema():
 
 
 def every_cell():
-    """Every (label, row) of the matrix: pages in declaration order, then the admin, then the API."""
+    """Every (label, row) of the matrix: PAGES in declaration order (`readyz` early, before queued
+    deliveries age; the rows that change the world last), then the groups, then the API."""
     rows = {}
     for name, route, module in url_patterns():
         if is_api_operation(route):
@@ -425,7 +426,7 @@ def every_cell():
         if declared is not None and declared not in rows.values():
             rows[name or route] = declared
     order = {key: i for i, key in enumerate(PAGES)}
-    cells = sorted(rows.items(), key=lambda kv: order.get(kv[0], -1))  # admin first, PAGES' order after
+    cells = sorted(rows.items(), key=lambda kv: order.get(kv[0], len(order)))  # sorted() keeps the groups' order
     cells += [(f"{method.upper()} {path}", declared) for (method, path), declared in API.items()]
     return cells
 
