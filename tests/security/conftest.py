@@ -6,8 +6,9 @@ records, a shooting review per district, a published report, channels, follow-up
 - Incident B: Division & Pulaski (11th District, Humboldt Park), entered by an administrator;
   ALSO (the other worker's organisation) and READI are notified, not Public Equity.
 
-"In scope" for a caller is A for the 7th District's staff and Public Equity's members, and B for
-everyone else; each cell of the access matrix says what each role gets for each.
+A is in the scope of the 7th District's staff and Public Equity's members, B in the other
+worker's; analysts and administrators are citywide. Each cell of the access matrix says what each
+role gets for A and for B.
 """
 
 import uuid
