@@ -109,8 +109,9 @@ class IncidentOutput(serializers.Serializer):
     rd_number = serializers.CharField(allow_null=True)
     occurred_at = utc_datetime()
     block = serializers.CharField()
-    latitude = serializers.FloatField(allow_null=True)
-    longitude = serializers.FloatField(allow_null=True)
+    # Not required: absent for analysts, who see an incident as a notification carries it.
+    latitude = serializers.FloatField(allow_null=True, required=False, help_text="Absent for analysts.")
+    longitude = serializers.FloatField(allow_null=True, required=False, help_text="Absent for analysts.")
     district = serializers.CharField(source="district.number")
     beat = serializers.CharField(source="beat.number", allow_null=True, default=None)
     community_area = serializers.IntegerField(source="community_area.number", allow_null=True, default=None)
@@ -122,13 +123,28 @@ class IncidentOutput(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
     source = serializers.CharField()
     entered_at = utc_datetime()
-    entered_by = serializers.CharField(source="entered_by.username", allow_null=True, default=None)
+    entered_by = serializers.CharField(source="entered_by.username", allow_null=True, default=None, required=False,
+                                       help_text="Absent for analysts.")
     updated_at = utc_datetime()
     # No source on the incident yet: always an empty list until protocols records the matches.
     scenarios = serializers.ListField(
         child=serializers.CharField(), read_only=True, default=list,
         help_text="Matched scenario playbook codes. Always empty for now: protocols will record the matches.")
     notifications = IncidentNotificationOutput(many=True)
+
+
+class AnalystIncidentOutput(IncidentOutput):
+    """An incident as analysts see it (ARCHITECTURE.md): as a notification carries it, with the
+    RD number and CPD's note, but no exact point and not who entered it."""
+
+    latitude = None
+    longitude = None
+    entered_by = None
+
+
+def incident_output_for(user) -> type[IncidentOutput]:
+    """The incident shape the user's role may read: analysts get `AnalystIncidentOutput`."""
+    return AnalystIncidentOutput if scope_of(user).is_analyst else IncidentOutput
 
 
 def _incidents_with_details(queryset):
@@ -143,7 +159,7 @@ def _incident_response(request, incident: Incident, *, code: int = status.HTTP_2
     incident = _incidents_with_details(Incident.objects.filter(pk=incident.pk)).select_related(
         "district", "beat", "community_area", "hospital").get()
     record_summary_view(user=request.user, notifications=incident.notifications.all(), source="api")
-    return Response(IncidentOutput(incident).data, status=code)
+    return Response(incident_output_for(request.user)(incident).data, status=code)
 
 
 # --- incidents ------------------------------------------------------------------------
@@ -214,9 +230,10 @@ class IncidentListApi(ApiView):
             incidents = incidents.filter(occurred_at__gte=filters.validated_data["since"])
         if "until" in filters.validated_data:
             incidents = incidents.filter(occurred_at__lt=filters.validated_data["until"])
-        return self.paginate(incidents.order_by("-occurred_at", "-id"), IncidentOutput, shown=lambda page: (
-            record_summary_view(user=request.user, notifications=[n for i in page for n in i.notifications.all()],
-                                source="api")))
+        return self.paginate(
+            incidents.order_by("-occurred_at", "-id"), incident_output_for(request.user), shown=lambda page: (
+                record_summary_view(user=request.user, notifications=[n for i in page for n in i.notifications.all()],
+                                    source="api")))
 
 
 class IncidentDetailApi(ApiView):

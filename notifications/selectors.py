@@ -83,11 +83,21 @@ def _with_notifications(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     return incidents.prefetch_related(Prefetch("notifications", queryset=notifications))
 
 
-def incident_for_page(incident: Incident) -> Incident:
-    """The incident again, with victims and notifications (and their deliveries) prefetched."""
+# What an analyst's incident page never loads (ARCHITECTURE.md, the analyst's row: an incident as
+# a notification carries it, no exact point, not who entered it).
+NOT_FOR_ANALYSTS = ("latitude", "longitude", "entered_by")
+
+
+def incident_for_page(incident: Incident, *, exact: bool = True) -> Incident:
+    """The incident again, with victims and notifications (and their deliveries) prefetched.
+
+    `exact=False` (analysts) leaves out the exact point and who entered it: the page then shows
+    neither, and a template that asked would find them unloaded rather than leak them.
+    """
+    incidents = Incident.objects.select_related("district", "beat", "community_area", "hospital")
+    incidents = incidents.select_related("entered_by") if exact else incidents.defer(*NOT_FOR_ANALYSTS)
     return _with_notifications(
-        Incident.objects.select_related("district", "beat", "community_area", "hospital", "entered_by")
-        .defer("district__boundary", "beat__boundary", "community_area__boundary")
+        incidents.defer("district__boundary", "beat__boundary", "community_area__boundary")
         .prefetch_related("victims")
     ).get(pk=incident.pk)
 

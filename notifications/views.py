@@ -92,10 +92,12 @@ def incident_correct_view(request, code):
     return _form_page(request, form, victims, incident=incident, status=400)
 
 
-def _live_context(incident) -> dict:
-    incident = selectors.incident_for_page(incident)
+def _live_context(request, incident) -> dict:
+    exact = not scope_of(request.user).is_analyst  # analysts: no exact point, not who entered it
+    incident = selectors.incident_for_page(incident, exact=exact)
     return {
         "incident": incident,
+        "exact": exact,
         "rows": selectors.organization_rows(incident),
         "clocks": selectors.incident_clocks(incident),
         "timeline": selectors.incident_timeline(incident),
@@ -108,7 +110,7 @@ def _live_context(incident) -> dict:
 def incident_detail(request, code):
     require_role(request.user, *READERS)
     incident = get_incident_for_user(request.user, code)
-    context = _live_context(incident)
+    context = _live_context(request, incident)
     record_summary_view(user=request.user, notifications=context["incident"].notifications.all())
     context.update(
         can_correct=scope_of(request.user).role in WRITERS,
@@ -124,7 +126,7 @@ def incident_live(request, code):
     """The live part of the incident page (statuses, clocks, timeline), polled by the page."""
     require_role(request.user, *READERS)
     incident = get_incident_for_user(request.user, code)
-    response = render(request, "notifications/_incident_live.html", _live_context(incident))
+    response = render(request, "notifications/_incident_live.html", _live_context(request, incident))
     response["Cache-Control"] = "no-store"
     return response
 
