@@ -213,6 +213,10 @@ AXES_CLIENT_IP_CALLABLE = "core.client_ip.axes_client_ip"
 AXES_HANDLER = "districts.auth.AxesHandler"
 AXES_LOCKOUT_CALLABLE = "districts.auth.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused without being counted, so the cool-off really ends
+# AXES_COOLOFF_TIME after the last counted failure (an attacker cannot keep it going).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed sign-in, listed in the admin
 AXES_SENSITIVE_PARAMETERS = ["password"]
 # Password reset: requests per address, per email address, in a window of seconds.
 PASSWORD_RESET_LIMITS = (5, 3, 3600)

@@ -24,6 +24,10 @@ account_urls = [
     path("security/logout-everywhere/", district_views.logout_everywhere, name="logout_everywhere"),
 ]
 
+# The admin's own login form would skip the second factor: it sends people to the portal's.
+# (Before `admin.site.urls` is read below, which binds the login view.)
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("", district_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
@@ -39,5 +43,3 @@ urlpatterns = [
 
 admin.site.site_header = "CVI Portal administration"
 admin.site.site_title = "CVI Portal"
-# The admin's own login form would skip the second factor: it sends people to the portal's.
-admin.site.login = secure_admin_login(admin.site.login)

@@ -6,13 +6,14 @@ from django.contrib.auth import authenticate
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 
 from core.api import ApiView, StrictSerializer, responses_with_errors, utc_datetime
 
 from .access import organizations_for_user
 from .api_auth import LoginRateThrottle
+from .auth import api_second_factor_problem
 from .models import IntegrationToken
 from .selectors import (
     community_areas_in_district,
@@ -136,7 +137,9 @@ class TokenCreateApi(ApiView):
     Each sign-in issues a new token, stored hashed; it expires after `USER_TOKEN_LIFETIME_DAYS`
     (`expires_at`) and ends earlier with a password change, deactivation or log out everywhere.
     Wrong passwords count towards the same lockout as the web login (django-axes: the username
-    from this address, and the address alone), besides the per-address rate limit.
+    from this address, and the address alone), besides the per-address rate limit. A user with
+    two-factor authentication also sends `code`; a role that needs it and has not set it up gets
+    a 403 until they do.
     """
 
     permission_classes = []
@@ -146,6 +149,9 @@ class TokenCreateApi(ApiView):
     class InputSerializer(StrictSerializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=256, style={"input_type": "password"}, trim_whitespace=False)
+        code = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                     help_text="With two-factor authentication: a code from the authenticator app, "
+                                               "or a recovery code.")
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
@@ -170,5 +176,11 @@ class TokenCreateApi(ApiView):
                             wait=settings.AXES_COOLOFF_TIME.total_seconds())
         if user is None or not user.is_active:
             raise ValidationError({"non_field_errors": ["Unable to sign in with these credentials."]})
+        problem = api_second_factor_problem(user, data.validated_data.get("code", ""))
+        if problem is not None:
+            field, message = problem
+            if not field:
+                raise PermissionDenied(message)
+            raise ValidationError({field: [message]})
         token, raw = user_token_create(user=user, source="api")
         return Response(self.OutputSerializer({"token": raw, "expires_at": token.expires_at}).data)

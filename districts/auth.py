@@ -23,6 +23,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records, record_authentication
 from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
 from allauth.core.exceptions import ReauthenticationRequired
+from allauth.mfa.base.forms import BaseAuthenticateForm
 from allauth.mfa.utils import is_mfa_enabled
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
@@ -144,6 +145,24 @@ class MfaRequiredMiddleware:
             return JsonResponse({"detail": message}, status=403)
         messages.warning(request, message)
         return redirect("mfa_index")
+
+
+def api_second_factor_problem(user, code: str) -> tuple[str, str] | None:
+    """For the API's token endpoint: None when `user` may have a token with this `code` (a code
+    from the authenticator app or a recovery code), else (field, message); field "" means the
+    role must set a second factor up first (a 403)."""
+    if is_mfa_enabled(user):
+        if not code:
+            return "code", _("This account uses two-factor authentication: send `code`, from the "
+                             "authenticator app or one of the recovery codes.")
+        form = BaseAuthenticateForm(data={"code": code}, user=user)
+        if not form.is_valid():
+            return "code", " ".join(form.errors.get("code", [])) or _("Incorrect code.")
+        return None
+    if settings.MFA_ENFORCED and mfa_required(user):
+        return "", _("Your role needs two-factor authentication: set it up in the portal "
+                     "(Account and security), then ask for a token with its code.")
+    return None
 
 
 # --- re-authentication ---------------------------------------------------------------------
