@@ -411,3 +411,20 @@ def test_log_out_everywhere_needs_a_post_and_a_login(worker, client):
     assert client.post("/accounts/security/logout-everywhere/")["Location"].startswith("/accounts/login/")
     client.force_login(worker)
     assert client.get("/accounts/security/logout-everywhere/").status_code == 405
+
+
+def test_administrators_never_see_a_second_factors_secret_or_a_tokens_key(admin_user, cpd_user, client):
+    secret = with_totp(cpd_user)
+    _, raw = user_token_create(user=cpd_user)
+    client.force_login(admin_user)
+    totp = Authenticator.objects.get(user=cpd_user, type=Authenticator.Type.TOTP)
+    token = UserToken.objects.get(user=cpd_user)
+
+    pages = [client.get(f"/admin/mfa/authenticator/{totp.pk}/change/"),
+             client.get(f"/admin/districts/usertoken/{token.pk}/change/"),
+             client.get("/admin/mfa/authenticator/"), client.get("/admin/districts/usertoken/")]
+
+    assert [page.status_code for page in pages] == [200, 200, 200, 200]
+    for page in pages:
+        assert secret not in page.content.decode() and raw not in page.content.decode()
+        assert token.key_hash not in page.content.decode()
