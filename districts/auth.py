@@ -97,7 +97,8 @@ def mfa_required(user) -> bool:
 
 
 def passed_mfa(request) -> bool:
-    """Whether this session passed a second factor, or set the first one up itself."""
+    """Whether this session passed a second factor, or was signed in while the user had none
+    (and so may set the first one up)."""
     if request.session.get(MFA_ENROLLING):
         return True
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
@@ -135,10 +136,11 @@ class MfaRequiredMiddleware:
                 return None
             logout(request)
             return redirect(settings.LOGIN_URL)
-        if not mfa_required(user):
-            return None
-        request.session[MFA_ENROLLING] = True
-        if request.path.startswith(self.OPEN_PREFIXES):
+        if not request.session.get(MFA_ENROLLING):
+            # Signed in while the user had no second factor: the one they set up in this
+            # session must not sign this session out.
+            request.session[MFA_ENROLLING] = True
+        if not mfa_required(user) or request.path.startswith(self.OPEN_PREFIXES):
             return None
         message = _("Your role needs two-factor authentication: set it up to continue.")
         if request.path.startswith("/api/"):

@@ -428,3 +428,14 @@ def test_administrators_never_see_a_second_factors_secret_or_a_tokens_key(admin_
     for page in pages:
         assert secret not in page.content.decode() and raw not in page.content.decode()
         assert token.key_hash not in page.content.decode()
+
+
+def test_an_outreach_worker_who_adds_an_authenticator_stays_signed_in_and_needs_it_next_time(enforced, worker,
+                                                                                             client):
+    login(client, "tasha_worker")
+    secret = client.get("/accounts/2fa/totp/activate/").context["form"].secret
+    client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
+
+    assert client.get("/")["Location"] == "/feed/"
+    assert "_auth_user_id" in client.session
+    assert login(Client(), "tasha_worker")["Location"] == "/accounts/2fa/authenticate/"
