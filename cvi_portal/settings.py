@@ -181,8 +181,8 @@ else:
 # Signing in, two factors, throttling and tokens: districts/auth.py and districts/api_auth.py.
 AUTHENTICATION_BACKENDS = [
     "districts.auth.AxesBackend",  # first: refuses a locked-out username/address before any password check
+    # Only Django's: the login page is Django's (allauth's backend would check each password twice).
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,3 +1,5 @@
+import hashlib
+
 from allauth.account.utils import perform_login
 from django.conf import settings
 from django.contrib import messages
@@ -63,7 +65,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     """
 
     def form_valid(self, form):
-        email = form.cleaned_data["email"].strip().lower()
+        email = hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
         per_address, per_email, window = settings.PASSWORD_RESET_LIMITS
         limited = _over_limit(f"cvi:reset:ip:{client_ip(self.request)}", per_address, window)
         limited = _over_limit(f"cvi:reset:email:{email}", per_email, window) or limited
