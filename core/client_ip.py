@@ -5,6 +5,12 @@ peer (`REMOTE_ADDR`) is one of the reverse proxies in `TRUSTED_PROXIES` (address
 empty by default: never believed). Behind trusted proxies each appends the address it saw, so
 the client is the right-most entry that is not itself a trusted proxy; anything left of it is
 whatever the client chose to send.
+
+Hand-written rather than django-ipware (not installed here, and not a dependency worth adding
+for 40 lines): ipware trusts proxies by address prefix or by a proxy count, and a count that
+does not match the real chain resolves to no address at all, which turns django-axes' lockout
+of a username *from an address* into a lockout of the username everywhere. Networks in
+`TRUSTED_PROXIES` and "right-most untrusted" have no such failure mode.
 """
 
 import ipaddress

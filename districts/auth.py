@@ -15,6 +15,11 @@ re-authentication before exports, and allauth's adapter.
   on in production, off in the test settings, where tests sign in with `force_login`.
 - **Re-authentication.** `reauthentication_for_export` asks for the password (or a second
   factor) again when the last one is older than `ACCOUNT_REAUTHENTICATION_TIMEOUT`.
+
+allauth's record of how a session authenticated (`allauth.account.internal.flows`) is read and
+written here because the login page is Django's, not allauth's: allauth 65 offers no public
+call for "this password was just typed". The version is pinned in uv.lock; the tests in
+tests/districts/test_login_security.py fail if an upgrade changes it.
 """
 
 from datetime import timedelta
