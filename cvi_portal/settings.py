@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth's list of passkeys uses it
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",

@@ -28,6 +28,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
+from django.urls import get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -287,7 +288,8 @@ def test_everyone_finds_the_account_page_in_the_navigation(worker, client):
     assert 'href="/accounts/security/"' in client.get("/", follow=True).content.decode()
 
 
-@pytest.mark.parametrize("path", ["/accounts/2fa/", "/accounts/2fa/totp/activate/", "/accounts/reauthenticate/",
+@pytest.mark.parametrize("path", ["/accounts/2fa/", "/accounts/2fa/totp/activate/", "/accounts/2fa/webauthn/",
+                                  "/accounts/2fa/webauthn/add/", "/accounts/reauthenticate/",
                                   "/accounts/security/", "/accounts/password_change/"])
 def test_the_account_pages_exist_in_spanish(worker, client, path):
     login(client, "tasha_worker")
@@ -439,3 +441,29 @@ def test_an_outreach_worker_who_adds_an_authenticator_stays_signed_in_and_needs_
     assert client.get("/")["Location"] == "/feed/"
     assert "_auth_user_id" in client.session
     assert login(Client(), "tasha_worker")["Location"] == "/accounts/2fa/authenticate/"
+
+
+def account_paths() -> list[str]:
+    """Every page under /accounts/ that takes no argument, from the URL configuration itself."""
+    resolver = get_resolver()
+    paths = set()
+    for name in resolver.reverse_dict:
+        if not isinstance(name, str):
+            continue
+        for possibility, _pattern, defaults, _converters in resolver.reverse_dict.getlist(name):
+            for route, params in possibility:
+                if not params and route.startswith("accounts/"):
+                    paths.add("/" + route)
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("has_totp", [False, True])
+def test_no_account_page_is_a_server_error_with_or_without_a_second_factor(worker, client, has_totp):
+    if has_totp:
+        with_totp(worker)
+    login(client, "tasha_worker")
+    paths = account_paths()
+
+    assert "/accounts/2fa/recovery-codes/" in paths and "/accounts/2fa/webauthn/" in paths
+    statuses = {path: client.get(path).status_code for path in paths if "logout" not in path}
+    assert all(status < 500 for status in statuses.values()), statuses
