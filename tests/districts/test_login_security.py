@@ -450,7 +450,7 @@ def account_paths() -> list[str]:
     for name in resolver.reverse_dict:
         if not isinstance(name, str):
             continue
-        for possibility, _pattern, defaults, _converters in resolver.reverse_dict.getlist(name):
+        for possibility, _pattern, _defaults, _converters in resolver.reverse_dict.getlist(name):
             for route, params in possibility:
                 if not params and route.startswith("accounts/"):
                     paths.add("/" + route)
