@@ -31,6 +31,7 @@ from .models import Channel, District, IntegrationToken, Membership, OnCall, Org
 
 TOKEN_PREFIX = "cvi_"  # noqa: S105 - a public marker, not a secret
 USER_TOKEN_PREFIX = "cvu_"  # noqa: S105 - a person's token; also a public marker
+USER_TOKENS_LIVE_MAX = 10
 
 
 # --- on-call roster, escalation policy, consent ------------------------------------------
@@ -214,7 +215,8 @@ def user_token_create(*, user, source: str = "api") -> tuple[UserToken, str]:
     """Issue a token for `user`; return it and the raw key (shown once, never stored).
 
     Each call issues a new token (the old raw keys cannot be shown again); the user's expired
-    and revoked tokens are deleted on the way, so the table does not grow with every sign-in.
+    and revoked tokens are deleted on the way and at most `USER_TOKENS_LIVE_MAX` stay live, so
+    the table does not grow with every sign-in.
     """
     now = timezone.now()
     UserToken.objects.filter(user=user).filter(Q(expires_at__lte=now) | Q(revoked_at__isnull=False)).delete()
@@ -224,6 +226,11 @@ def user_token_create(*, user, source: str = "api") -> tuple[UserToken, str]:
         password_stamp=user.get_session_auth_hash(),
         expires_at=now + timedelta(days=settings.USER_TOKEN_LIFETIME_DAYS),
     )
+    # A script that signs in on every run must not pile up live tokens: the oldest beyond
+    # USER_TOKENS_LIVE_MAX are revoked.
+    older = UserToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-pk")
+    UserToken.objects.filter(pk__in=list(older.values_list("pk", flat=True)[USER_TOKENS_LIVE_MAX:])).update(
+        revoked_at=now)
     audit_log(actor=user, source=source, action="api.token_issued",
               data={"token": token.key_prefix, "expires_at": token.expires_at.isoformat()})
     return token, raw

@@ -467,3 +467,11 @@ def test_no_account_page_is_a_server_error_with_or_without_a_second_factor(worke
     assert "/accounts/2fa/recovery-codes/" in paths and "/accounts/2fa/webauthn/" in paths
     statuses = {path: client.get(path).status_code for path in paths if "logout" not in path}
     assert all(status < 500 for status in statuses.values()), statuses
+
+
+def test_signing_in_again_and_again_keeps_only_the_ten_newest_tokens_alive(worker):
+    raws = [user_token_create(user=worker)[1] for _ in range(11)]
+
+    assert calls(raws[0]) == 401
+    assert calls(raws[1]) == 200 and calls(raws[-1]) == 200
+    assert UserToken.objects.filter(user=worker, revoked_at__isnull=True).count() == 10
