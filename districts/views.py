@@ -3,9 +3,11 @@ import hashlib
 from allauth.account.utils import perform_login
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -56,13 +58,29 @@ def _over_limit(key: str, limit: int, seconds: int) -> bool:
         return False
 
 
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form, plus a message to an address no account uses: a mail goes out either way,
+    so neither the page nor the time it takes tells which addresses have accounts."""
+
+    def save(self, *, request=None, from_email=None, **kwargs):
+        email = self.cleaned_data["email"]
+        if next(iter(self.get_users(email)), None) is None:
+            self.send_mail(kwargs.get("subject_template_name", "registration/password_reset_subject.txt"),
+                           "registration/password_reset_unknown_email.html", {"user": AnonymousUser()},
+                           from_email, email)
+            return
+        super().save(request=request, from_email=from_email, **kwargs)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset page, rate-limited per address and per email address.
 
-    The answer is the same whether or not an account has the address (Django sends mail only
-    to an existing, active account), and the limits count every request alike, so neither the
-    page nor the limit tells which addresses exist.
+    The answer is the same whether or not an account has the address, a mail is sent either
+    way (`PasswordResetForm`), and the limits count every request alike, so neither the page,
+    the mail nor the limit tells which addresses exist.
     """
+
+    form_class = PasswordResetForm
 
     def form_valid(self, form):
         email = hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
