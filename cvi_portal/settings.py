@@ -5,7 +5,9 @@ Celery tasks run in-process, mail and SMS printed to the console, DEBUG on and a
 development secret. Set DATABASE_URL and REDIS_URL for PostgreSQL, Redis and real workers.
 """
 
+import ipaddress
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -83,14 +85,18 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth's list of passkeys uses it
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
     "django_tables2",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
     "core",
     "audit",
     "districts",
@@ -108,12 +114,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Needs the user, the session and messages: a second factor before any page (districts/auth.py).
+    "districts.auth.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Security slice: CSP (settings SECURE_CSP), Permissions-Policy, per-role idle sessions.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
     "districts.middleware.SessionIdleMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cvi_portal.urls"
@@ -195,15 +206,69 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -----------------------------------------------------------------------------
+# Signing in, two factors, throttling and tokens: districts/auth.py and districts/api_auth.py.
+AUTHENTICATION_BACKENDS = [
+    "districts.auth.AxesBackend",  # first: refuses a locked-out username/address before any password check
+    # Only Django's: the login page is Django's (allauth's backend would check each password twice).
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+# Empty: the header is ignored and the peer address is the client (core/client_ip.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _entry in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"TRUSTED_PROXIES: {_entry!r} is not an address or network") from None
+
+# django-axes: failed sign-ins (web and API) lock the username from that address only, so an
+# attacker cannot lock a real user out from everywhere; the address alone locks at a higher
+# limit (a district station shares one address). Both cool off; the admin lists the attempts.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.axes_client_ip"
+AXES_HANDLER = "districts.auth.AxesHandler"
+AXES_LOCKOUT_CALLABLE = "districts.auth.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused without being counted, so the cool-off really ends
+# AXES_COOLOFF_TIME after the last counted failure (an attacker cannot keep it going).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed sign-in, listed in the admin
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Password reset: requests per address, per email address, in a window of seconds.
+PASSWORD_RESET_LIMITS = (5, 3, 3600)
+
+# django-allauth: only its second-factor and re-authentication pages are used; the login and
+# password pages stay Django's (cvi_portal/urls.py). Nobody signs up: administrators add users.
+ACCOUNT_ADAPTER = "districts.auth.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 600  # exports and adding a second factor ask again after 10 minutes
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "CVI Portal"
+MFA_PASSKEY_LOGIN_ENABLED = False  # passkeys are a second factor after the password here
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # http://localhost in development only
+# Roles that must use a second factor; outreach is offered it. MFA_ENFORCED sends such a user
+# to set one up before any page, and signs out a session that skipped a user's second factor.
+# On wherever DEBUG is off (production, `make stack`); the demo's seeded users go straight in.
+MFA_REQUIRED_ROLES = {"admin", "analyst", "cpd_staff", "cpd_commander"}
+MFA_ENFORCED = env_bool("MFA_ENFORCED", not DEBUG)
+# Exports (the incident history's CSV and XLSX) ask for the password again after the timeout.
+EXPORT_REAUTHENTICATION = env_bool("EXPORT_REAUTHENTICATION", True)
+# People's API tokens (POST /api/v1/auth/token/) expire after this many days.
+USER_TOKEN_LIFETIME_DAYS = env_int("USER_TOKEN_LIFETIME_DAYS", 30, minimum=1)
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -269,7 +334,7 @@ PILOT_DISTRICTS = env_list("PILOT_DISTRICTS", ["003", "004", "005", "006", "007"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "districts.api_auth.IntegrationTokenAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "districts.api_auth.UserTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Signed in, and the view's `roles` and (for an integration token) its `operation`.

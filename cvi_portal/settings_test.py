@@ -33,3 +33,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Tests sign in with `client.force_login(user)`, which passes no second factor and records no
+# recent password: the tests of two-factor enforcement and of re-authentication before exports
+# turn these on (tests/districts/test_login_security.py); every other test runs without them.
+MFA_ENFORCED = False
+EXPORT_REAUTHENTICATION = False

@@ -1,3 +1,5 @@
+from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 
@@ -12,8 +14,9 @@ from .models import (
     Membership,
     OnCall,
     Organization,
+    UserToken,
 )
-from .services import integration_token_create, integration_token_revoke
+from .services import integration_token_create, integration_token_revoke, user_tokens_revoke
 
 
 @admin.register(District)
@@ -147,3 +150,41 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset:
             integration_token_revoke(token=token, actor=request.user)
+
+
+@admin.register(UserToken)
+class UserTokenAdmin(admin.ModelAdmin):
+    """People's API tokens: who has one and until when; never the key. Revoke with the action."""
+
+    list_display = ["user", "key_prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    search_fields = ["user__username", "key_prefix"]
+    fields = readonly_fields = ["user", "key_prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # issued by the API's sign-in only
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke every token of the selected tokens' users")
+    def revoke(self, request, queryset):
+        for user in {token.user for token in queryset.select_related("user")}:
+            user_tokens_revoke(user=user, actor=request.user, source="web", reason="admin")
+
+
+# allauth's own admin shows an authenticator's data, the TOTP secret and the recovery codes'
+# seed among it: whoever reads it can produce the person's codes. Administrators see that a
+# person has a second factor and may remove a lost one, nothing more.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+    fields = readonly_fields = ["user", "type", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,19 +1,19 @@
 """Reference data (API.md): districts with their beats, community areas and covering
 organisations; organisations; hospitals. Any member may read them; a token needs `reference:read`."""
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.response import Response
 
-from audit.services import audit_log
-from core.api import ApiView, StrictSerializer, responses_with_errors
+from core.api import ApiView, StrictSerializer, responses_with_errors, utc_datetime
 
 from .access import organizations_for_user
 from .api_auth import LoginRateThrottle
+from .auth import api_second_factor_problem
 from .models import IntegrationToken
 from .selectors import (
     community_areas_in_district,
@@ -22,6 +22,7 @@ from .selectors import (
     hospitals_all,
     organizations_in_district,
 )
+from .services import user_token_create
 
 REFERENCE = IntegrationToken.Operation.REFERENCE_READ
 
@@ -131,7 +132,15 @@ class HospitalListApi(ApiView):
 
 
 class TokenCreateApi(ApiView):
-    """A user's API token for `Authorization: Token <token>` (DRF authtoken; one per user)."""
+    """A person's API token for `Authorization: Token <token>`.
+
+    Each sign-in issues a new token, stored hashed; it expires after `USER_TOKEN_LIFETIME_DAYS`
+    (`expires_at`) and ends earlier with a password change, deactivation or log out everywhere.
+    Wrong passwords count towards the same lockout as the web login (django-axes: the username
+    from this address, and the address alone), besides the per-address rate limit. A user with
+    two-factor authentication also sends `code`; a role that needs it and has not set it up gets
+    a 403 until they do.
+    """
 
     permission_classes = []
     authentication_classes = []
@@ -140,16 +149,21 @@ class TokenCreateApi(ApiView):
     class InputSerializer(StrictSerializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=256, style={"input_type": "password"}, trim_whitespace=False)
+        code = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                     help_text="With two-factor authentication: a code from the authenticator app, "
+                                               "or a recovery code.")
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
+        expires_at = utc_datetime()
 
     @extend_schema(
         operation_id="auth_token_create", tags=["auth"], auth=[], request=InputSerializer,
         responses=responses_with_errors({200: OutputSerializer}, write=True),
         examples=[
             OpenApiExample("Sign in", request_only=True, value={"username": "dana", "password": "…"}),
-            OpenApiExample("Token", response_only=True, value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}),
+            OpenApiExample("Token", response_only=True, value={
+                "token": "cvu_Yb2kU9xg0mQd7L3rVt6pHs1nWc8aZeJf4oKi5yXuBqE", "expires_at": "2027-01-01T06:00:00Z"}),
         ],
     )
     def post(self, request):
@@ -157,8 +171,16 @@ class TokenCreateApi(ApiView):
         data.is_valid(raise_exception=True)
         user = authenticate(request._request, username=data.validated_data["username"],
                             password=data.validated_data["password"])
+        if getattr(request._request, "axes_locked_out", False):
+            raise Throttled(detail="Too many failed sign-ins from this address: try again later.",
+                            wait=settings.AXES_COOLOFF_TIME.total_seconds())
         if user is None or not user.is_active:
             raise ValidationError({"non_field_errors": ["Unable to sign in with these credentials."]})
-        token, _ = Token.objects.get_or_create(user=user)
-        audit_log(actor=user, source="api", action="api.token_issued", data={})
-        return Response(self.OutputSerializer({"token": token.key}).data)
+        problem = api_second_factor_problem(user, data.validated_data.get("code", ""))
+        if problem is not None:
+            field, message = problem
+            if not field:
+                raise PermissionDenied(message)
+            raise ValidationError({field: [message]})
+        token, raw = user_token_create(user=user, source="api")
+        return Response(self.OutputSerializer({"token": raw, "expires_at": token.expires_at}).data)

@@ -15,15 +15,18 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.client_ip import client_ip
+
 from .access import Scope, scope_of
-from .models import IntegrationToken, Role
-from .services import TOKEN_PREFIX, token_digest
+from .models import IntegrationToken, Role, UserToken
+from .services import TOKEN_PREFIX, USER_TOKEN_PREFIX, token_digest
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,65 @@ class IntegrationTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return "Token"
+
+
+def user_token_problem(token: UserToken, *, now=None) -> str | None:
+    """None when `token` may be used now, else why not (the 401's message)."""
+    now = now or timezone.now()
+    if token.revoked_at is not None:
+        return "This token has been revoked."
+    if token.expires_at <= now:
+        return "This token has expired: sign in again for a new one."
+    if not token.user.is_active:
+        return "This account is deactivated."
+    if not constant_time_compare(token.password_stamp, token.user.get_session_auth_hash()):
+        return "The password changed since this token was issued: sign in again for a new one."
+    return None
+
+
+class UserTokenAuthentication(BaseAuthentication):
+    """`Authorization: Token cvu_…`: a person's token. Any other `Token …` header that the
+    integration class left alone is refused here, so a malformed or unknown token is a 401."""
+
+    keyword = b"token"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in (b"token", b"bearer"):
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed("Invalid token header: send `Token <token>`.")
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Invalid token.") from None
+        if not raw.startswith(USER_TOKEN_PREFIX):
+            raise AuthenticationFailed("Invalid token.")
+        token = UserToken.objects.select_related("user").filter(key_hash=token_digest(raw)).first()
+        if token is None:
+            raise AuthenticationFailed("Invalid token.")
+        now = timezone.now()
+        problem = user_token_problem(token, now=now)
+        if problem:
+            raise AuthenticationFailed(problem)
+        if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+            UserToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return "Token"
+
+
+class UserTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI reference documents `UserTokenAuthentication` (named as DRF's was)."""
+
+    target_class = "districts.api_auth.UserTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "A person's token from `POST /api/v1/auth/token/`: `Token cvu_…`; "
+                               "it expires, and ends with a password change or log out everywhere."}
 
 
 class IntegrationTokenScheme(OpenApiAuthenticationExtension):
@@ -127,6 +189,10 @@ class ApiRateThrottle(SimpleRateThrottle):
         if request.user and request.user.is_authenticated:
             return "user", f"u{request.user.pk}"
         return "anon", self.get_ident(request)
+
+    def get_ident(self, request) -> str:
+        """The real client address (`core.client_ip`: X-Forwarded-For only from TRUSTED_PROXIES)."""
+        return client_ip(request)
 
     def allow_request(self, request, view) -> bool:
         self.scope, self.ident = self.scope_for(request)

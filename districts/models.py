@@ -384,3 +384,32 @@ class IntegrationToken(models.Model):
     @property
     def scope_label(self) -> str:
         return str(self.organization or self.district)
+
+
+class UserToken(models.Model):
+    """A person's API token (`POST /api/v1/auth/token/`), stored like an integration token.
+
+    Only the SHA-256 of the raw key is kept; the raw key is in the one response that issues it.
+    It stops working when it expires (`USER_TOKEN_LIFETIME_DAYS`), when it is revoked (log out
+    everywhere), when the user is deactivated, and when the password changes: `password_stamp`
+    is the user's session hash at issue time, the same check that ends Django's sessions.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key_prefix = models.CharField(max_length=12, editable=False, help_text="The first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    password_stamp = models.CharField(max_length=128, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # "Revoke every live token of this user" (log out everywhere) and the account page's count.
+            models.Index(fields=["user", "revoked_at"], name="usertoken_user_live"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.key_prefix}…)"

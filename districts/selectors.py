@@ -5,6 +5,7 @@ the caller's access first and pass the scope in."""
 import uuid
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from . import geo
 from .models import (
@@ -17,6 +18,7 @@ from .models import (
     Membership,
     OnCall,
     Organization,
+    UserToken,
     normalise_district,
 )
 
@@ -181,3 +183,8 @@ def organization_channels(organization: Organization) -> QuerySet[Channel]:
 
 def organization_channel(organization: Organization, code) -> Channel | None:
     return Channel.objects.filter(code=code, organization=organization).first()
+
+
+def user_tokens_live(user):
+    """The user's API tokens that still work, newest first (the account page lists them)."""
+    return UserToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())

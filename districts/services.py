@@ -1,5 +1,6 @@
 """Writes about organisations and their members: on-call rosters, escalation policy, consent,
-channels, push subscriptions, a member's language, and integration tokens.
+channels, push subscriptions, a member's language, integration tokens, and people's own API
+tokens and sessions (issue, revoke, log out everywhere).
 
 Each service validates everything before writing, so bad input leaves nothing half-saved, and
 appends its audit event. Bad input raises ValidationError({field: [message]}); the view, API or
@@ -11,21 +12,26 @@ member's own scope.
 import hashlib
 import re
 import secrets
-from datetime import time
+from datetime import time, timedelta
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_log
 
 from .access import scope_of
-from .models import Channel, District, IntegrationToken, Membership, OnCall, Organization
+from .models import Channel, District, IntegrationToken, Membership, OnCall, Organization, UserToken
 
 TOKEN_PREFIX = "cvi_"  # noqa: S105 - a public marker, not a secret
+USER_TOKEN_PREFIX = "cvu_"  # noqa: S105 - a person's token; also a public marker
+USER_TOKENS_LIVE_MAX = 10
 
 
 # --- on-call roster, escalation policy, consent ------------------------------------------
@@ -201,3 +207,62 @@ def integration_token_revoke(*, token: IntegrationToken, actor) -> IntegrationTo
         get_user_model().objects.filter(pk=token.user_id).update(is_active=False)
         audit_log(actor=actor, source="web", action="integration_token.revoked", obj=token)
     return token
+
+
+# --- people's API tokens and sessions --------------------------------------------------------
+
+def user_token_create(*, user, source: str = "api") -> tuple[UserToken, str]:
+    """Issue a token for `user`; return it and the raw key (shown once, never stored).
+
+    Each call issues a new token (the old raw keys cannot be shown again); the user's expired
+    and revoked tokens are deleted on the way and at most `USER_TOKENS_LIVE_MAX` stay live, so
+    the table does not grow with every sign-in.
+    """
+    now = timezone.now()
+    UserToken.objects.filter(user=user).filter(Q(expires_at__lte=now) | Q(revoked_at__isnull=False)).delete()
+    raw = USER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = UserToken.objects.create(
+        user=user, key_prefix=raw[: len(USER_TOKEN_PREFIX) + 6], key_hash=token_digest(raw),
+        password_stamp=user.get_session_auth_hash(),
+        expires_at=now + timedelta(days=settings.USER_TOKEN_LIFETIME_DAYS),
+    )
+    # A script that signs in on every run must not pile up live tokens: the oldest beyond
+    # USER_TOKENS_LIVE_MAX are revoked.
+    older = UserToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-pk")
+    UserToken.objects.filter(pk__in=list(older.values_list("pk", flat=True)[USER_TOKENS_LIVE_MAX:])).update(
+        revoked_at=now)
+    audit_log(actor=user, source=source, action="api.token_issued",
+              data={"token": token.key_prefix, "expires_at": token.expires_at.isoformat()})
+    return token, raw
+
+
+def user_tokens_revoke(*, user, actor, source: str, reason: str) -> int:
+    """Revoke every live token of `user`; return how many. `reason`: a short code for the audit."""
+    count = UserToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if count:
+        audit_log(actor=actor, source=source, action="api.tokens_revoked",
+                  data={"user": user.pk, "count": count, "reason": reason})
+    return count
+
+
+def user_sessions_end(*, user) -> int:
+    """Delete every browser session signed in as `user` (database sessions); return how many.
+
+    Django keeps no index from user to session, so this reads the live sessions once: a few
+    thousand rows at most for the portal's staff, and it runs only when someone asks for it.
+    """
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk):
+            ended.append(session.session_key)
+    Session.objects.filter(session_key__in=ended).delete()
+    return len(ended)
+
+
+def user_logout_everywhere(*, user, source: str = "web") -> dict:
+    """End all of the user's sessions (this one too) and revoke all of their API tokens."""
+    tokens = user_tokens_revoke(user=user, actor=user, source=source, reason="logout_everywhere")
+    sessions = user_sessions_end(user=user)
+    audit_log(actor=user, source=source, action="account.logged_out_everywhere",
+              data={"sessions": sessions, "tokens": tokens})
+    return {"sessions": sessions, "tokens": tokens}

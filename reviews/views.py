@@ -5,7 +5,8 @@ CPD staff and commanders see their district, analysts every district; other role
 anonymous visitors the login page. Scope comes from `districts.access` and
 `notifications.access` (through `selectors_history`). An invalid filter lists nothing and
 shows the form's messages; it is never exported. Each export is audited (`history.exported`,
-with the filter as codes and the row count).
+with the filter as codes and the row count), and asks for the password again when the user's
+last one is older than ten minutes (`districts.auth.reauthentication_for_export`).
 """
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from django_tables2.export import ExportMixin
 from audit.models import Source
 from audit.services import audit_log
 from districts.access import require_role, scope_of
+from districts.auth import reauthentication_for_export
 from districts.models import Role
 
 from . import selectors_history
@@ -82,6 +84,7 @@ class IncidentHistoryView(LoginRequiredMixin, ExportMixin, SingleTableMixin, Fil
                 "%(rows)s incidents are more than an XLSX export holds (%(limit)s): narrow the "
                 "filter or export CSV.") % {"rows": rows, "limit": XLSX_MAX_ROWS})
             return None
+        reauthentication_for_export(self.request)  # raises: allauth confirms the password, then comes back
         audit_log(actor=self.request.user, source=Source.WEB, action="history.exported",
                   data={"format": export_format, "rows": rows, "filter": self.filterset.summary()})
         return self.create_export(export_format)

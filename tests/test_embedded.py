@@ -28,21 +28,25 @@ pytestmark = pytest.mark.sqlite
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INCIDENTS = 20
-TOKEN = "e" * 40  # noqa: S105 - a DRF token for this throwaway database only
+TOKEN = "cvu_" + "e" * 40  # noqa: S105 - a token for this throwaway database only
 
 # The cast the posts need: a CPD desk user with an API token, and an organisation covering
 # Englewood whose on-call worker gets the notification in the app and by email, plus the
 # organisation's shared email list. Email is the console backend, so every send is real.
 SEED = f"""
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from datetime import timedelta
+from django.utils import timezone
+from districts.models import UserToken
+from districts.services import token_digest
 from districts.loaders import load_geography, load_organizations
 from districts.models import Channel, District, Membership, OnCall, Organization, Role
 load_geography(); load_organizations()
 User = get_user_model()
 desk = User.objects.create_user("desk", email="desk@example.org")
 Membership.objects.create(user=desk, role=Role.CPD_STAFF, district=District.objects.get(number="007"))
-Token.objects.create(user=desk, key="{TOKEN}")
+UserToken.objects.create(user=desk, key_prefix="{TOKEN}"[:10], key_hash=token_digest("{TOKEN}"),
+                         password_stamp=desk.get_session_auth_hash(), expires_at=timezone.now() + timedelta(days=1))
 org = Organization.objects.get(name="Public Equity")
 worker = User.objects.create_user("worker", email="worker@example.org")
 Membership.objects.create(user=worker, role=Role.OUTREACH_WORKER, organization=org)

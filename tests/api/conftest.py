@@ -1,7 +1,8 @@
 """API fixtures: clients that sign in the way integrations do, and one real incident.
 
-`api_client(user)` authenticates with the user's DRF token (`Authorization: Token …`), so the
-real authentication classes run; `token_client(raw)` does the same with an integration token.
+`api_client(user)` authenticates with a token issued to the user (`user_token_create`,
+`Authorization: Token …`), so the real authentication classes run; `token_client(raw)` does
+the same with an integration token.
 The incident is entered through `incident_create`, so routing decides who is notified.
 """
 
@@ -10,11 +11,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from districts.models import District, IntegrationToken, Organization
-from districts.services import integration_token_create
+from districts.services import integration_token_create, user_token_create
 from notifications.models import Incident, Notification
 from notifications.services import incident_create
 from tests.conftest import AUSTIN_POINT, COVERING_ORG, ENGLEWOOD_POINT
@@ -29,7 +29,7 @@ def fresh_rate_limits(settings):
 
 def client_for_user(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {user_token_create(user=user)[1]}")
     return client
 
 

@@ -7,8 +7,8 @@ import json
 import os
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from districts.services import user_token_create
 from tests.api.fuzzing import fuzz
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "10"))
 
 
 def fuzz_callers_and_codes(*, users: dict, tokens: dict, incident, notifications, organizations) -> tuple[dict, dict]:
-    callers = {name: f"Token {Token.objects.get_or_create(user=user)[0].key}" for name, user in users.items()}
+    callers = {name: f"Token {user_token_create(user=user)[1]}" for name, user in users.items()}
     callers.update({name: f"Token {raw}" for name, raw in tokens.items()})
     callers["anonymous"] = None
     codes = {

@@ -186,8 +186,8 @@ PAGES: dict[str, Row] = {
                           **each(CPD, (OK, DENIED)), analyst=OK),
     "reviews:report_pdf": get("/reports/not-a-month/report.pdf", **each(CPD, BAD), analyst=BAD),
     # --- the API's reference; the API's operations are the `API` table -------------------
-    "api-schema": get("/api/schema/", anonymous=OK, others=OK),
-    "api-docs": get("/api/docs/", anonymous=OK, others=OK),
+    "api-schema": get("/api/schema/", anonymous=UNAUTHENTICATED, others=OK),
+    "api-docs": get("/api/docs/", anonymous=LOGIN, others=OK),
     "api/": get("/api/no-such-thing/", anonymous=MISSING, others=MISSING),
     # --- last: they change the world for the rows after them --------------------------------
     "reviews:meeting_close": post(of("review", "/reviews/{}/close/"), cpd_commander=(REDIRECT, MISSING),
@@ -253,8 +253,10 @@ def admin_row(name: str, route: str) -> Row | None:
             if readable and _first(model) is None:
                 # A model the world has no row of (add one to conftest.build_world): the admin
                 # sends the administrator back to its index saying so, unless a row appears during
-                # the walk (allauth writes a user's email address when they sign in).
-                return get(url, **ADMIN_ONLY, admin=frozenset({REDIRECT, OK}))
+                # the walk (allauth writes a user's email address when they sign in; an anonymous
+                # forged link, an hourly refusal count, which its admin refuses to delete).
+                refused = suffix.endswith("/delete/") and not _superuser_may(model_admin.has_delete_permission)
+                return get(url, **ADMIN_ONLY, admin=frozenset({REDIRECT, DENIED if refused else OK}))
         else:
             return None
         expected = OK if readable else MISSING
