@@ -106,7 +106,10 @@ PAGES: dict[str, Row] = {
     "healthz": get("/healthz", anonymous=OK, others=OK),
     "readyz": get("/readyz", anonymous=OK, others=OK),
     "login": get("/accounts/login/", anonymous=OK, others=REDIRECT),
+    "account_login": get("/accounts/login/", anonymous=OK, others=REDIRECT),  # the same page, allauth's name
     "password_change": get("/accounts/password_change/", others=OK),
+    "account_change_password": get("/accounts/password_change/", others=OK),  # the same page, allauth's name
+    "account": get("/accounts/security/", others=OK),
     "password_change_done": get("/accounts/password_change/done/", others=OK),
     "password_reset": get("/accounts/password_reset/", anonymous=OK, others=OK),
     "password_reset_done": get("/accounts/password_reset/done/", anonymous=OK, others=OK),
@@ -193,7 +196,9 @@ PAGES: dict[str, Row] = {
     "reviews:meeting_close": post(of("review", "/reviews/{}/close/"), cpd_commander=(REDIRECT, MISSING),
                                   analyst=REDIRECT),
     "responses:drill": post("/team/channels/drill/", outreach_supervisor=REDIRECT),
+    "logout_everywhere": post("/accounts/security/logout-everywhere/", anonymous=LOGIN, others=LOGIN),
     "logout": post("/accounts/logout/", anonymous=LOGIN, others=LOGIN),
+    "account_logout": post("/accounts/logout/", anonymous=LOGIN, others=LOGIN),  # the same, allauth's name
 }
 
 # The Django admin, as one group: the administrator reads configuration; nobody else gets past its
@@ -220,7 +225,8 @@ def admin_row(name: str, route: str) -> Row | None:
         return None
     fixed = {
         "admin:index": get("/admin/", anonymous=LOGIN, **ADMIN_ONLY, admin=OK),
-        "admin:login": get("/admin/login/", anonymous=OK, others=OK, admin=REDIRECT),
+        # The admin's own login sends everyone to the portal's (districts.auth: one sign-in, with MFA).
+        "admin:login": get("/admin/login/", anonymous=LOGIN, others=DENIED, admin=REDIRECT),
         # Logging out is a POST: the administrator's GET is refused; anyone else is sent away first.
         "admin:logout": get("/admin/logout/", anonymous=REDIRECT, others=REDIRECT, admin=METHOD),
         "admin:password_change": get("/admin/password_change/", **ADMIN_ONLY, admin=OK),
