@@ -124,5 +124,6 @@ class Refusal(models.Model):
 # are not copied.
 UserEvent = pghistory.create_event_model(
     User, pghistory.InsertEvent(), pghistory.UpdateEvent(),
-    fields=["username", "is_active", "is_staff", "is_superuser"], app_label="audit", model_name="UserEvent",
+    fields=["username", "is_active", "is_staff", "is_superuser"],
+    app_label="audit", model_name="UserEvent", abstract=False,
 )

@@ -168,6 +168,17 @@ def logout_recorded(sender, request, user, **kwargs) -> None:
         audit_log(actor=user, source=_source_of(request), action="logout")
 
 
+def _plain(text) -> bool:
+    """A username the database can look up: text without NUL or unpaired surrogates."""
+    if not isinstance(text, str) or not text or len(text) > 150 or "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def login_failure_recorded(sender, credentials, request=None, **kwargs) -> None:
     """Count every failed login; for an existing account, also one `login.failed` event an hour.
 
@@ -179,7 +190,7 @@ def login_failure_recorded(sender, credentials, request=None, **kwargs) -> None:
     source = _source_of(request)
     users = get_user_model()
     username = credentials.get(users.USERNAME_FIELD) or credentials.get("username") or ""
-    account = users.objects.filter(**{users.USERNAME_FIELD: username}).first() if username else None
+    account = users.objects.filter(**{users.USERNAME_FIELD: username}).first() if _plain(username) else None
     refusal_count(action="login.failed", source=source, reason="known_account" if account else "unknown_account")
     if account is None:
         return
