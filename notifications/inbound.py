@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Source
-from audit.services import audit_log
+from audit.services import audit_log, refusal_count
 
 from . import selectors, sms
 from .acknowledgements import ack_token_read
@@ -55,7 +55,8 @@ def _twiml(text: str) -> HttpResponse:
 
 
 def _refuse(request, what: str) -> HttpResponse:
-    audit_log(actor=None, source=Source.PHONE, action=f"{what}.refused", data={"reason": "bad signature"})
+    # Anyone can post here: counted per hour, never a row per forged request.
+    refusal_count(action=f"{what}.refused", source=Source.PHONE, reason="bad_signature")
     return HttpResponseForbidden("signature check failed")
 
 
