@@ -90,3 +90,17 @@ def test_no_portal_page_shows_the_administrator_an_organisations_notes(client, a
             if "<uuid:" not in route and "<code>" not in route:
                 break
     assert fetched > 20
+
+
+def test_the_admin_access_log_leaves_out_what_an_organisation_read_of_its_own_records(
+        client, admin_user, worker, cpd_user, private_record):
+    notification = private_record["notification"]
+    client.force_login(worker)
+    assert client.get(reverse("responses:incident", kwargs={"code": notification.code})).status_code == 200
+    client.force_login(cpd_user)
+    assert client.get(reverse("notifications:incident_detail", kwargs={"code": notification.incident.code})
+                      ).status_code == 200
+    client.force_login(admin_user)
+    body = client.get(reverse("admin:audit_access_changelist")).content.decode()
+    assert "incident.viewed" in body and str(notification.incident.code) in body
+    assert "responses.viewed" not in body and worker.username not in body
