@@ -38,6 +38,7 @@ def status_label(status: str, default: str | None = None) -> str:
 ACCESS_ACTIONS = {
     "incident.viewed": _("Opened the incident page (CPD)"),
     "board.viewed": _("Viewed the district board"),
+    "review.viewed": _("Opened the monthly shooting review"),
     "history.exported": _("Exported the incident history"),
     "dashboard.exported": _("Exported dashboard figures"),
     "responses.viewed": _("Opened the incident and your responses"),
