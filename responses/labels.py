@@ -36,7 +36,7 @@ def status_label(status: str, default: str | None = None) -> str:
 
 # What each access-log action means, as the organisation reads it (`/team/access-log/`).
 ACCESS_ACTIONS = {
-    "incident.viewed": _("Opened the incident page (CPD)"),
+    "incident.viewed": _("Opened the incident page"),
     "board.viewed": _("Viewed the district board"),
     "review.viewed": _("Opened the monthly shooting review"),
     "history.exported": _("Exported the incident history"),

@@ -50,7 +50,7 @@ def test_the_supervisor_sees_who_at_cpd_viewed_the_organisations_incident(client
     assert response.status_code == 200
     body = response.content.decode()
     assert "Dana" in body and "CPD district staff" in body
-    assert "Opened the incident page (CPD)" in body and "6300 S HALSTED ST" in body and "3 views" in body
+    assert "Opened the incident page" in body and "6300 S HALSTED ST" in body and "3 views" in body
     assert "5500 W MADISON ST" not in body
 
 
