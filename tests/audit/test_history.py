@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.urls import reverse
 
 from audit.models import Event, UserEvent
 from audit.services import audit_log
@@ -68,3 +69,13 @@ def test_the_embedded_default_migrates_and_keeps_its_service_audit_events(cpd_us
     assert _history(Incident).count() == expected
     event = audit_log(actor=cpd_user, source="web", action="incident.corrected")
     assert Event.objects.filter(pk=event.pk, actor=cpd_user).exists()
+
+
+def test_a_change_made_through_the_portal_names_who_made_it_and_where(client, worker, covering_org):
+    notification = make_notification(covering_org)
+    client.force_login(worker)
+    url = reverse("responses:status", kwargs={"code": notification.code})
+    assert client.post(url, {"status": "en_route"}).status_code == 302
+    event = _history(Notification).filter(pgh_obj=notification, status="en_route").select_related(
+        "pgh_context").get()
+    assert event.pgh_context.metadata == {"user": worker.pk, "url": url}
