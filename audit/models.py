@@ -121,9 +121,15 @@ class Refusal(models.Model):
 
 # Users' rights and activation kept by a database trigger (pghistory, PostgreSQL only): who was
 # made staff or superuser, or deactivated, even by a bulk update. Passwords, emails and names
-# are not copied.
-UserEvent = pghistory.create_event_model(
-    User, pghistory.InsertEvent(), pghistory.UpdateEvent(),
-    fields=["username", "is_active", "is_staff", "is_superuser"],
-    app_label="audit", model_name="UserEvent", abstract=False,
+# are not copied. Tracked through a proxy so the triggers live in audit's migrations, not in
+# Django's own auth app (pghistory's way for a model the project does not own).
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(),
+    fields=["username", "is_active", "is_staff", "is_superuser"], model_name="UserEvent",
 )
+class TrackedUser(User):
+    class Meta:
+        proxy = True
+
+
+UserEvent = TrackedUser.pgh_event_model
