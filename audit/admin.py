@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Event, RefusalCount
+from .models import Access, Event, Refusal
 
 
 @admin.register(Event)
@@ -21,16 +21,12 @@ class EventAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(RefusalCount)
-class RefusalCountAdmin(admin.ModelAdmin):
-    """Refused anonymous requests per hour (forged or expired acknowledgement links, unsigned
-    SMS callbacks): a rising count is someone probing."""
+# Views an organisation's own members made of its own records (`responses.*`, its export) are
+# the organisation's to read (its access log, /team/access-log/), not the administrators'.
+ORGANISATION_INTERNAL_ACTIONS = ("responses.viewed", "responses.listed", "records.exported")
 
-    list_display = ["hour", "action", "reason", "count"]
-    list_filter = ["action", "reason"]
-    date_hierarchy = "hour"
-    readonly_fields = [f.name for f in RefusalCount._meta.fields]
 
+class _ReadOnly(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -39,3 +35,25 @@ class RefusalCountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Access)
+class AccessAdmin(_ReadOnly):
+    """Who viewed incidents, boards and exports: counted per person, page, organisation and hour."""
+
+    list_display = ["hour", "actor", "role", "action", "object_type", "object_code", "count", "last_at"]
+    list_filter = ["action", "role", "source"]
+    search_fields = ["object_code", "actor__username"]
+    date_hierarchy = "hour"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(action__in=ORGANISATION_INTERNAL_ACTIONS)
+
+
+@admin.register(Refusal)
+class RefusalAdmin(_ReadOnly):
+    """Anonymous callers refused, counted per action, reason and hour."""
+
+    list_display = ["hour", "action", "reason", "source", "count", "last_at"]
+    list_filter = ["action", "source"]
+    date_hierarchy = "hour"

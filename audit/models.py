@@ -1,6 +1,8 @@
 import uuid
 
+import pghistory
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -53,25 +55,81 @@ class Event(models.Model):
         raise AppendOnlyError("audit events cannot be deleted")
 
 
-class RefusalCount(models.Model):
-    """Refused requests from anonymous callers, counted per hour instead of one event each.
+class Access(models.Model):
+    """Who viewed what, counted per user, page, object, organisation and hour.
 
-    Anyone can send junk to an unauthenticated endpoint (a forged acknowledgement link, an
-    unsigned SMS callback) as fast as they like; one event per request would let them flood the
-    trail. A signed-in caller's refusal and every real use stay events of their own.
+    One row per (actor, action, object, organisation, hour) however often the page was opened
+    or polled: the incident page and the board refresh every few seconds, and a row per poll
+    would flood the table. `organization_code` names the organisation whose records (agreed
+    summary, responses) the page showed, so each organisation can read its own access log.
     """
 
-    hour = models.DateTimeField(help_text="the start of the hour (UTC) the refusals fell in")
-    action = models.CharField(max_length=64, help_text="dotted code, e.g. notification.ack_refused")
-    reason = models.CharField(max_length=32, blank=True)
-    count = models.PositiveIntegerField(default=0)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    role = models.CharField(max_length=24, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    action = models.CharField(max_length=64, help_text="dotted code, e.g. incident.viewed")
+    object_type = models.CharField(max_length=64, blank=True)
+    object_code = models.CharField(max_length=64, blank=True)
+    organization_code = models.CharField(max_length=64, blank=True)
+    hour = models.DateTimeField(help_text="The hour (UTC) the views fall in.")
+    count = models.PositiveIntegerField(default=1)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["-hour", "action", "reason"]
+        ordering = ["-last_at", "-id"]
         constraints = [
-            # One counter per hour, action and reason; refusal_count() increments it.
-            models.UniqueConstraint(fields=["hour", "action", "reason"], name="audit_refusal_count_hour_action"),
+            models.UniqueConstraint(
+                fields=["actor", "action", "object_type", "object_code", "organization_code", "hour"],
+                name="access_once_per_hour",
+            ),
+        ]
+        indexes = [
+            # An organisation's access log, newest first.
+            models.Index(fields=["organization_code", "last_at"], name="access_org_time"),
+            # The retention purge and "who viewed this incident": by object.
+            models.Index(fields=["object_type", "object_code"], name="access_object"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.hour:%Y-%m-%d %H:00} {self.action} {self.reason}: {self.count}"
+        return f"{self.hour:%Y-%m-%d %H}h {self.action} {self.object_type}:{self.object_code} ×{self.count}"
+
+
+class Refusal(models.Model):
+    """Refusals of anonymous callers, counted per action, reason and hour, never a row per attempt.
+
+    An anonymous caller can repeat a request for free; one row each would let anybody fill the
+    audit trail (a brute force, junk acknowledgement links, forged SMS callbacks).
+    """
+
+    action = models.CharField(max_length=64, help_text="dotted code, e.g. login.failed")
+    reason = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    hour = models.DateTimeField(help_text="The hour (UTC) the refusals fall in.")
+    count = models.PositiveIntegerField(default=1)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-hour", "action"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "reason", "source", "hour"], name="refusal_once_per_hour"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.action} ({self.reason}) ×{self.count}"
+
+
+# Users' rights and activation kept by a database trigger (pghistory, PostgreSQL only): who was
+# made staff or superuser, or deactivated, even by a bulk update. Passwords, emails and names
+# are not copied. Tracked through a proxy so the triggers live in audit's migrations, not in
+# Django's own auth app (pghistory's way for a model the project does not own).
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(),
+    fields=["username", "is_active", "is_staff", "is_superuser"], model_name="UserEvent",
+)
+class TrackedUser(User):
+    class Meta:
+        proxy = True
+
+
+UserEvent = TrackedUser.pgh_event_model

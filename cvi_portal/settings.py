@@ -380,6 +380,29 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Audit history and retention ------------------------------------------------------
+# Change history by database triggers (django-pghistory on django-pgtrigger): incidents,
+# victims, notifications (the agreed summary), memberships and users' rights. PostgreSQL only:
+# on the embedded SQLite default the event tables exist but stay empty, and the services'
+# audit events (audit.Event) are the record there.
+INSTALLED_APPS += ["pgtrigger", "pghistory"]
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Each change's history row names the user and the URL (pghistory context). Its SQL
+    # (set_config) exists on PostgreSQL only.
+    MIDDLEWARE += ["pghistory.middleware.HistoryMiddleware"]
+# Retention (days; 0 keeps for ever). A nightly purge (responses/retention.py, beat below) clears:
+# - RETENTION_VICTIM_DAYS: victims' age band and sex on incidents that occurred longer ago
+#   (counts and fatal stay, so the figures do), and those victims' trigger history;
+# - RETENTION_NOTES_DAYS: organisations' response notes and follow-up texts on records created
+#   longer ago (the coarse facts the figures count stay);
+# - RETENTION_ACCESS_DAYS: the access log and the refusal counters.
+RETENTION_VICTIM_DAYS = env_int("RETENTION_VICTIM_DAYS", 1095, minimum=0)
+RETENTION_NOTES_DAYS = env_int("RETENTION_NOTES_DAYS", 730, minimum=0)
+RETENTION_ACCESS_DAYS = env_int("RETENTION_ACCESS_DAYS", 730, minimum=0)
+# 02:45 Chicago time, before the monthly summary refresh at 03:15.
+CELERY_BEAT_SCHEDULE["retention-purge"] = {"task": "responses.tasks.retention_purge",
+                                           "schedule": crontab(hour=2, minute=45)}
+
 # --- Production hardening (security slice) --------------------------------------------
 # HTTPS behind a TLS proxy unless CVI_HTTPS=false (plain HTTP on loopback, `make stack`).
 if not DEBUG:

@@ -2,6 +2,7 @@ import base64
 import secrets
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -203,6 +204,9 @@ CPD_ROLES = {Role.CPD_STAFF, Role.CPD_COMMANDER}
 OUTREACH_ROLES = {Role.OUTREACH_WORKER, Role.OUTREACH_SUPERVISOR}
 
 
+# Role changes are kept by a database trigger (pghistory, PostgreSQL only): a bulk update or a
+# console cannot change a role without leaving a row. The phone number is not copied.
+@pghistory.track(fields=["user", "role", "district", "organization"], model_name="MembershipEvent")
 class Membership(models.Model):
     """A user's place in the protocol: a role, and the district or organisation it is held in."""
 

@@ -38,7 +38,7 @@ from .models import Delivery, Incident, Notification, Victim
 from .services import incident_correct, incident_create
 from .state import TAP_STATUSES as _TAPS
 from .state import notification_acknowledge, notification_status_set
-from .summary import record_summary_view, summary_fields
+from .summary import record_page_access, record_summary_view, summary_fields
 
 Op = IntegrationToken.Operation
 INCIDENT_READERS = frozenset({*CPD_ROLES, Role.ANALYST, Role.ADMIN})
@@ -159,6 +159,9 @@ def _incident_response(request, incident: Incident, *, code: int = status.HTTP_2
     incident = _incidents_with_details(Incident.objects.filter(pk=incident.pk)).select_related(
         "district", "beat", "community_area", "hospital").get()
     record_summary_view(user=request.user, notifications=incident.notifications.all(), source="api")
+    if request.method == "GET":
+        record_page_access(user=request.user, action="incident.viewed", obj=incident,
+                           notifications=incident.notifications.all(), source="api")
     return Response(incident_output_for(request.user)(incident).data, status=code)
 
 

@@ -3,7 +3,7 @@ the SMS provider's status callbacks.
 
 None of them needs a login: the link is signed and expires, SMS requests are checked by the
 backend (Twilio's X-Twilio-Signature, or a shared secret header for the console and locmem
-backends). A refused request changes nothing; it is counted per hour (audit.RefusalCount) when
+backends). A refused request changes nothing; it is counted per hour (audit.Refusal) when
 the caller is anonymous, and is an audit event when a signed-in user sent it.
 """
 
@@ -44,7 +44,7 @@ def ack_link(request, token: str):
             audit_log(actor=request.user, source=Source.WEB, action="notification.ack_refused",
                       data={"reason": str(exc), "method": request.method})
         else:  # anyone can send junk here as fast as they like: counted per hour, not one event each
-            refusal_count(action="notification.ack_refused", reason=str(exc))
+            refusal_count(action="notification.ack_refused", source=Source.WEB, reason=str(exc))
         return render(request, "notifications/ack_refused.html", {"reason": str(exc)}, status=400)
     notification = delivery.notification
     if request.method == "POST":
@@ -60,8 +60,8 @@ def _twiml(text: str) -> HttpResponse:
 
 
 def _refuse(request, what: str) -> HttpResponse:
-    # Unsigned callers are anonymous: counted per hour (audit.RefusalCount), not one event each.
-    refusal_count(action=f"{what}.refused", reason="bad signature")
+    # Anyone can post here: counted per hour, never a row per forged request.
+    refusal_count(action=f"{what}.refused", source=Source.PHONE, reason="bad_signature")
     return HttpResponseForbidden("signature check failed")
 
 

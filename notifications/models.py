@@ -1,5 +1,6 @@
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -10,6 +11,10 @@ from django.utils.translation import pgettext_lazy
 from districts.models import Beat, Channel, CommunityArea, District, Hospital, Organization
 
 
+# Change history kept by database triggers (pghistory; PostgreSQL only, see audit/history.py):
+# a queryset update() or raw SQL cannot change an incident, a victim or a notification's agreed
+# summary without leaving a row in its event table.
+@pghistory.track(exclude=["updated_at"])
 class Incident(models.Model):
     """A shooting entered by CPD. Carries the clocks that prove the headline result."""
 
@@ -65,6 +70,7 @@ class Incident(models.Model):
         return f"{self.rd_number or self.code} {self.block}"
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Victim(models.Model):
     class AgeBand(models.TextChoices):
         UNDER_20 = "0-19", "0–19"
@@ -94,6 +100,7 @@ class Victim(models.Model):
         return f"{self.get_age_band_display()} {self.get_sex_display()}{' (fatal)' if self.fatal else ''}"
 
 
+@pghistory.track()
 class Notification(models.Model):
     """One organisation told about one incident, and the agreed response summary CPD sees.
 

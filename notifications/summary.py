@@ -3,10 +3,12 @@
 The summary is written only by the state machine (state.py). This module is its read side:
 `summary_fields` is exactly what a CPD- or analyst-facing page may show, and
 `record_summary_view` writes a `summary.viewed` audit event whenever such a page shows
-summaries, so each organisation can see who looked.
+summaries, so each organisation can see who looked. `record_page_access` counts every view of
+an incident page, the board or an export (polls included) in the access log, once per user,
+page, organisation shown and hour (`audit.models.Access`).
 """
 
-from audit.services import audit_log_many
+from audit.services import access_record, audit_log_many
 from districts.access import scope_of
 from districts.models import Organization
 
@@ -45,3 +47,17 @@ def record_summary_view(*, user, notifications, source: str = "web") -> int:
         items=[(n, {"organization": str(org_codes[n.organization_id]), "role": scope.role}) for n in notifications],
     )
     return len(events)
+
+
+def record_page_access(*, user, action: str, obj, notifications=(), source: str = "web") -> int:
+    """Count one view of `obj` (an incident, a district's board, an export) in the access log.
+
+    One counter row per organisation whose notifications the page showed, so each organisation
+    reads who viewed its records (`/team/access-log/`); polls of the live views bump the same
+    rows. Returns the number of rows touched.
+    """
+    organization_ids = {n.organization_id for n in notifications}
+    codes = Organization.objects.filter(pk__in=organization_ids).values_list("code", flat=True) if organization_ids \
+        else []
+    return access_record(actor=user, source=source, action=action, obj=obj, organization_codes=codes,
+                         role=scope_of(user).role or "")

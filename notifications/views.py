@@ -25,7 +25,7 @@ from .access import get_incident_for_user
 from .exceptions import Conflict
 from .forms import IncidentForm, VictimFormSet, incident_initial, service_arguments
 from .services import incident_correct, incident_create
-from .summary import record_summary_view
+from .summary import record_page_access, record_summary_view
 
 WRITERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ADMIN)
 READERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ANALYST, Role.ADMIN)
@@ -112,6 +112,8 @@ def incident_detail(request, code):
     incident = get_incident_for_user(request.user, code)
     context = _live_context(request, incident)
     record_summary_view(user=request.user, notifications=context["incident"].notifications.all())
+    record_page_access(user=request.user, action="incident.viewed", obj=incident,
+                       notifications=context["incident"].notifications.all())
     context.update(
         can_correct=scope_of(request.user).role in WRITERS,
         live_url=reverse("notifications:incident_live", kwargs={"code": incident.code}),
@@ -126,7 +128,11 @@ def incident_live(request, code):
     """The live part of the incident page (statuses, clocks, timeline), polled by the page."""
     require_role(request.user, *READERS)
     incident = get_incident_for_user(request.user, code)
-    response = render(request, "notifications/_incident_live.html", _live_context(request, incident))
+    context = _live_context(request, incident)
+    # Each poll counts on the page's hourly row, never a row of its own.
+    record_page_access(user=request.user, action="incident.viewed", obj=incident,
+                       notifications=context["incident"].notifications.all())
+    response = render(request, "notifications/_incident_live.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -173,14 +179,18 @@ def _board_context(district: District) -> dict:
     return {"district": district, "board": board, "summary": selectors.board_summary(board, now=now), "now": now}
 
 
+def _board_notifications(context: dict) -> list:
+    return [n for group in context["board"].values() for incident in group for n in incident.notifications.all()]
+
+
 @login_required
 @require_GET
 def board(request):
     district = _board_district(request)
     context = _board_context(district)
-    record_summary_view(user=request.user, notifications=[
-        n for group in context["board"].values() for incident in group for n in incident.notifications.all()
-    ])
+    shown = _board_notifications(context)
+    record_summary_view(user=request.user, notifications=shown)
+    record_page_access(user=request.user, action="board.viewed", obj=district, notifications=shown)
     context.update(
         stale=selectors.stale_channels(district=district),
         districts=pilot_districts() if scope_of(request.user).citywide else None,
@@ -195,6 +205,9 @@ def board(request):
 @require_GET
 def board_live(request):
     district = _board_district(request)
-    response = render(request, "notifications/_board_live.html", _board_context(district))
+    context = _board_context(district)
+    record_page_access(user=request.user, action="board.viewed", obj=district,
+                       notifications=_board_notifications(context))
+    response = render(request, "notifications/_board_live.html", context)
     response["Cache-Control"] = "no-store"
     return response

@@ -1,24 +1,9 @@
-from django.contrib import admin
+"""Nothing of `responses/` is registered in the Django admin, on purpose.
 
-from .models import FollowUp, Referral, ResponseLog
-
-
-class ReferralInline(admin.TabularInline):
-    model = Referral
-    extra = 0
-
-
-@admin.register(ResponseLog)
-class ResponseLogAdmin(admin.ModelAdmin):
-    list_display = ["code", "organization", "created_by", "created_at", "retaliation_risk"]
-    list_filter = ["organization", "retaliation_risk"]
-    search_fields = ["code", "client_key"]
-    raw_id_fields = ["notification", "created_by"]
-    inlines = [ReferralInline]
-
-
-@admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
-    list_display = ["task", "organization", "assigned_to", "due_on", "done_at", "reminded_at"]
-    list_filter = ["organization"]
-    raw_id_fields = ["notification", "response", "assigned_to", "created_by"]
+Response logs, referrals and follow-ups are the organisation's own record (notes, people
+engaged, retaliation risk, follow-up text). The administrators are CPD leadership after
+hand-over: the organisations' records are not theirs to read, so there is no admin page,
+changelist, inline or search over these tables (tests/audit/test_admin_boundary.py walks
+every admin page and plants a canary in each of these fields). The organisation reads and
+exports its own records in the portal (`/team/`).
+"""

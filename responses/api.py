@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from audit.services import access_record
 from core.api import (
     ApiView,
     StrictCharField,
@@ -26,6 +27,7 @@ from core.api import (
 from core.dates import month_boundaries
 from districts.access import scope_of
 from districts.models import OUTREACH_ROLES, IntegrationToken
+from districts.selectors import organization_by_id
 from notifications.access import notifications_for_user
 from notifications.models import Notification
 
@@ -143,4 +145,8 @@ class ResponseListApi(ApiView):
             year, month = MONTH.match(filters.validated_data["month"]).groups()
             start, end = month_boundaries(int(year), int(month))
             logs = logs.filter(created_at__gte=start, created_at__lt=end)
+        scope = scope_of(request.user)
+        if scope.organization_id:
+            access_record(actor=request.user, source="api", action="responses.listed", role=scope.role or "",
+                          organization_codes=[organization_by_id(scope.organization_id).code])
         return self.paginate(logs.order_by("-created_at", "-id"), ResponseOutput)

@@ -33,3 +33,15 @@ def status_label(status: str, default: str | None = None) -> str:
     if status in Notification.Status.values:
         return Notification.Status(status).label
     return status if default is None else default
+
+# What each access-log action means, as the organisation reads it (`/team/access-log/`).
+ACCESS_ACTIONS = {
+    "incident.viewed": _("Opened the incident page"),
+    "board.viewed": _("Viewed the district board"),
+    "review.viewed": _("Opened the monthly shooting review"),
+    "history.exported": _("Exported the incident history"),
+    "dashboard.exported": _("Exported dashboard figures"),
+    "responses.viewed": _("Opened the incident and your responses"),
+    "responses.listed": _("Listed your responses through the API"),
+    "records.exported": _("Exported your organisation's records"),
+}

@@ -1,15 +1,16 @@
 """Reads for outreach pages. Every function takes the organisation (or user) it is scoped to."""
 
+import uuid
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.models import Event
-from districts.models import Organization
-from notifications.models import Notification, TimelineEntry, Victim
+from audit.models import Access, Event
+from districts.models import District, Organization
+from notifications.models import Incident, Notification, TimelineEntry, Victim
 
 from .models import FollowUp, ResponseLog
 
@@ -101,3 +102,60 @@ def summary_views(organization: Organization, *, limit: int = 100) -> list[Event
     """Who at CPD or the CSCC looked at the organisation's response summaries, newest first."""
     return list(Event.objects.filter(action="summary.viewed", data__organization=str(organization.code))
                 .select_related("actor__membership__district").order_by("-at")[:limit])
+
+
+ACCESS_LOG_SIZE = 300
+
+
+def access_log(organization: Organization, *, limit: int = ACCESS_LOG_SIZE) -> list[dict]:
+    """Who viewed the organisation's records, newest first: one entry per person, page, object and hour.
+
+    Each entry is {"access", "place"}: `place` is what the object was, said as the organisation
+    knows it (an incident's block and time, a district), looked up among the organisation's own
+    notifications only.
+    """
+    rows = list(Access.objects.filter(organization_code=str(organization.code))
+                .select_related("actor__membership__district").order_by("-last_at", "-id")[:limit])
+    codes = {row.object_code for row in rows}
+    incidents = {str(i.code): i for i in Incident.objects.filter(
+        code__in=[c for c in codes if _is_uuid(c)], notifications__organization=organization).only(
+        "code", "block", "occurred_at")}
+    by_notification = {str(n.code): n.incident for n in Notification.objects.filter(
+        organization=organization, code__in=[c for c in codes if _is_uuid(c)]).select_related("incident").only(
+        "code", "incident__code", "incident__block", "incident__occurred_at")}
+    districts = {str(d.pk): d for d in District.objects.filter(
+        pk__in=[c for c in codes if c.isdigit()]).only("number", "name")}
+    entries = []
+    for row in rows:
+        place = None
+        if row.object_type == "notifications.incident":
+            place = incidents.get(row.object_code)
+        elif row.object_type == "notifications.notification":
+            place = by_notification.get(row.object_code)
+        elif row.object_type == "districts.district":
+            place = districts.get(row.object_code)
+        entries.append({"access": row, "place": place})
+    return entries
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def organization_records(organization: Organization):
+    """Every incident notification of the organisation with its response logs, oldest first:
+    the organisation's own export. Yields (notification, response log or None) pairs."""
+    notifications = (Notification.objects.filter(organization=organization, kind=Notification.Kind.INCIDENT)
+                     .select_related("incident__district", "incident__community_area", "acknowledged_by")
+                     .defer("incident__district__boundary", "incident__community_area__boundary")
+                     .prefetch_related(Prefetch("response_logs", queryset=ResponseLog.objects.select_related(
+                         "created_by").prefetch_related("referrals").order_by("created_at", "id")))
+                     .order_by("created_at", "id"))
+    for notification in notifications.iterator(chunk_size=500):
+        logs = list(notification.response_logs.all())
+        for log in logs or [None]:
+            yield notification, log

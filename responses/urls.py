@@ -27,4 +27,6 @@ urlpatterns = [
     path("team/channels/<uuid:code>/", views_team.channel_update, name="channel_update"),
     path("team/consent/", views_team.consent, name="consent"),
     path("team/transparency/", views_team.transparency, name="transparency"),
+    path("team/access-log/", views_team.access_log, name="access_log"),
+    path("team/export/", views_team.records_export, name="records_export"),
 ]

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.services import access_record
 from core.redirects import next_url
 from districts.access import membership_of, scope_of
 from districts.selectors import members_for_choice
@@ -70,6 +71,14 @@ def _get_notification_for_user(request, code) -> Notification:
     return notification
 
 
+def record_access(request, *, action: str, obj=None, source: str = SOURCE) -> None:
+    """Count this view of the organisation's own records in its access log (`/team/access-log/`)."""
+    membership = membership_of(request.user)
+    if membership is not None and membership.organization_id:
+        access_record(actor=request.user, source=source, action=action, obj=obj, role=membership.role,
+                      organization_codes=[membership.organization.code])
+
+
 def _common(request, **context) -> dict:
     return {"due_count": selectors.followups_due_count(request.user),
             "vapid_public_key": settings.VAPID_PUBLIC_KEY, **context}
@@ -103,6 +112,7 @@ def feed(request):
 @require_GET
 def incident(request, code):
     notification = _get_notification_for_user(request, code)
+    record_access(request, action="responses.viewed", obj=notification)
     return render(request, "responses/incident.html", _common(request, **_incident_context(request, notification)))
 
 

@@ -1,16 +1,23 @@
 """Supervisors' pages: the team's activity and assignments, the on-call roster, channels and
-escalation policy, consent, and the transparency page (what CPD and analysts see, and who looked).
+escalation policy, consent, the transparency page (what CPD and analysts see, and who looked),
+the access log (everyone who viewed the organisation's records) and the records export.
 
 Each action has its own URL and view, posted to by its own form; a page's GET view only shows.
 A refused action re-renders its page with the form's errors (400), the other forms fresh."""
 
+from itertools import chain
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from audit.services import audit_log
+from core.dates import CHICAGO
+from core.exports import csv_lines, xlsx_bytes
 from core.redirects import next_url
 from districts.access import scope_of
 from districts.models import Organization, Role
@@ -36,7 +43,7 @@ from notifications.summary import summary_fields
 from . import labels, selectors
 from .forms import AssignForm, ChannelForm, ConsentForm, OnCallForm, PolicyForm
 from .services import notification_assign
-from .views import SOURCE, _common, _get_notification_for_user, outreach_view
+from .views import SOURCE, _common, _get_notification_for_user, outreach_view, record_access
 
 supervisor_view = outreach_view(supervisor=True)
 
@@ -246,3 +253,62 @@ def transparency(request):
                       "role": _role_label(event.data.get("role"))})
     return render(request, "responses/transparency.html", _common(
         request, nav="team", organization=organization, rows=rows, views=views))
+
+
+@supervisor_view
+@require_safe
+def access_log(request):
+    """Everyone who viewed the organisation's records: CPD, analysts and its own members."""
+    organization = _organization(request)
+    entries = [{**entry, "role": _role_label(entry["access"].role),
+                "what": labels.ACCESS_ACTIONS.get(entry["access"].action, entry["access"].action)}
+               for entry in selectors.access_log(organization)]
+    return render(request, "responses/access_log.html", _common(
+        request, nav="team", organization=organization, entries=entries))
+
+
+EXPORT_HEADER = ["notification", "occurred_at", "block", "district", "community_area", "notified_at",
+                 "status", "acknowledged_at", "acknowledged_by", "arrived_at", "responded", "response_category",
+                 "response", "logged_at", "logged_by", "response_types", "people_engaged", "retaliation_risk",
+                 "referrals", "follow_up_on", "notes"]
+
+
+def _export_row(notification, log) -> list:
+    incident = notification.incident
+    row = [notification.code, incident.occurred_at, incident.block, incident.district.number,
+           incident.community_area.number if incident.community_area else None, notification.created_at,
+           notification.status, notification.acknowledged_at,
+           notification.acknowledged_by.username if notification.acknowledged_by else None,
+           notification.arrived_at, notification.responded, notification.response_category]
+    if log is None:
+        return row + [None] * 9
+    return row + [log.code, log.created_at, log.created_by.username if log.created_by else None,
+                  " ".join(log.response_types),
+                  " ".join(f"{role}:{count}" for role, count in sorted(log.people_engaged.items())),
+                  log.retaliation_risk, " ".join(f"{r.kind}:{r.count}" for r in log.referrals.all()),
+                  log.follow_up_on, log.notes]
+
+
+@supervisor_view
+@require_safe
+def records_export(request):
+    """The organisation's own records (every notification and response, notes included) as CSV
+    (streamed) or XLSX. The organisation's to take: nobody outside it can reach this."""
+    export_format = request.GET.get("format", "csv")
+    if export_format not in ("csv", "xlsx"):
+        return HttpResponseBadRequest(_("Export as CSV or XLSX."), content_type="text/plain; charset=utf-8")
+    organization = _organization(request)
+    record_access(request, action="records.exported")
+    audit_log(actor=request.user, source=SOURCE, action="records.exported", obj=organization,
+              data={"format": export_format})
+    rows = ([EXPORT_HEADER], (_export_row(n, log) for n, log in selectors.organization_records(organization)))
+    filename = f"records-{organization.short_name or organization.pk}-{timezone.localdate():%Y-%m-%d}"
+    filename = "".join(c if c.isalnum() or c in "-_" else "-" for c in filename)
+    if export_format == "xlsx":
+        body = xlsx_bytes(chain(*rows), zone=CHICAGO, title="Records")
+        response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    else:
+        response = StreamingHttpResponse(csv_lines(chain(*rows), zone=CHICAGO), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{export_format}"'
+    response["Cache-Control"] = "no-store"
+    return response

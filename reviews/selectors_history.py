@@ -114,6 +114,12 @@ def incidents_matching(incidents: QuerySet[Incident], text: str) -> QuerySet[Inc
     return incidents.filter(Q(rd_number__icontains=text) | Q(block__icontains=text))
 
 
+def organizations_notified(incidents: QuerySet[Incident]) -> list[str]:
+    """The codes of the organisations notified of these incidents (an export's access-log rows)."""
+    return [str(code) for code in Notification.objects.filter(incident__in=incidents.values("pk"))
+            .values_list("organization__code", flat=True).distinct()]
+
+
 def history_districts(user) -> QuerySet[District]:
     """Districts the user's history can be narrowed to: their own (CPD), all (analysts)."""
     scope = scope_of(user)

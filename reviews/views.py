@@ -18,7 +18,7 @@ from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin
 
 from audit.models import Source
-from audit.services import audit_log
+from audit.services import access_record, audit_log
 from districts.access import require_role, scope_of
 from districts.auth import reauthentication_for_export
 from districts.models import Role
@@ -87,4 +87,7 @@ class IncidentHistoryView(LoginRequiredMixin, ExportMixin, SingleTableMixin, Fil
         reauthentication_for_export(self.request)  # raises: allauth confirms the password, then comes back
         audit_log(actor=self.request.user, source=Source.WEB, action="history.exported",
                   data={"format": export_format, "rows": rows, "filter": self.filterset.summary()})
+        access_record(actor=self.request.user, source=Source.WEB, action="history.exported",
+                      organization_codes=selectors_history.organizations_notified(self.object_list),
+                      role=scope_of(self.request.user).role or "")
         return self.create_export(export_format)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
 from audit.models import Source
-from audit.services import audit_log
+from audit.services import access_record, audit_log
 from core.suppression import is_small, suppress
 from districts.access import require_role
 from districts.models import District, Organization, Role
@@ -342,6 +342,8 @@ def dashboard(request):
                   data={"format": export_format, "rows": len(rows), "from": table_months[0].label,
                         "to": table_months[-1].label, "district": district.number if district else None,
                         "organization": str(organization.code) if organization else None})
+        access_record(actor=request.user, source=Source.WEB, action="dashboard.exported", obj=district,
+                      organization_codes=[organization.code] if organization else [], role=scope.role or "")
         return figures_export(rows, export_format=export_format,
                               filename=f"dashboard-{table_months[0].label}-{table_months[-1].label}")
 

@@ -22,7 +22,7 @@ from audit.models import Source
 from core.exceptions import Conflict, NotAllowed
 from districts.access import require_role, scope_of
 from districts.models import Role
-from notifications.summary import record_summary_view
+from notifications.summary import record_page_access, record_summary_view
 
 from . import selectors_meeting as meeting
 from .charts import format_value
@@ -116,7 +116,9 @@ def _render_review(request, review, *, forms=None, status=200):
     can_run = review.runnable_by(request.user) and not review.is_closed
     people = meeting.people_choices(review)
     agenda = meeting.agenda(review)
-    record_summary_view(user=request.user, notifications=[n for row in agenda.incidents for n in row.notifications])
+    shown = [n for row in agenda.incidents for n in row.notifications]
+    record_summary_view(user=request.user, notifications=shown)
+    record_page_access(user=request.user, action="review.viewed", obj=review, notifications=shown)
     blank = {
         "update_form": ReviewUpdateForm(initial={"meeting_at": review.meeting_at, "status": review.status,
                                                  "notes": review.notes}),

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from audit.models import Event, RefusalCount
+from audit.models import Event, Refusal
 from districts.models import Channel, OnCall
 from notifications import sms
 from notifications.acknowledgements import ack_token
@@ -86,7 +86,7 @@ def test_a_forged_link_is_refused_logged_and_changes_nothing(client, notified):
     assert response.status_code == 400 and b"not valid" in response.content
     notified.refresh_from_db()
     assert notified.acknowledged_at is None and notified.next_escalation_at is not None
-    assert RefusalCount.objects.get(action="notification.ack_refused", reason="invalid").count == 1
+    assert Refusal.objects.get(action="notification.ack_refused", reason="invalid").count == 1
 
 
 def test_an_expired_link_is_refused(client, notified):
@@ -96,7 +96,7 @@ def test_an_expired_link_is_refused(client, notified):
     assert response.status_code == 400 and b"expired" in response.content
     notified.refresh_from_db()
     assert notified.acknowledged_at is None
-    assert RefusalCount.objects.get(action="notification.ack_refused", reason="expired").count == 1
+    assert Refusal.objects.get(action="notification.ack_refused", reason="expired").count == 1
 
 
 def test_anonymous_junk_links_are_counted_per_hour_not_written_one_event_each(client, notified):
@@ -105,7 +105,7 @@ def test_anonymous_junk_links_are_counted_per_hour_not_written_one_event_each(cl
         method = client.get if attempt % 2 else client.post
         assert method(f"/a/junk-{attempt}/").status_code == 400
     assert Event.objects.count() == before  # the trail is not flooded
-    [counter] = RefusalCount.objects.filter(action="notification.ack_refused")
+    [counter] = Refusal.objects.filter(action="notification.ack_refused")
     assert (counter.reason, counter.count) == ("invalid", 25)
     assert counter.hour.minute == counter.hour.second == 0
 
@@ -115,7 +115,7 @@ def test_a_signed_in_users_bad_link_is_still_an_event_of_its_own(client, notifie
     assert client.post("/a/junk/").status_code == 400
     event = Event.objects.get(action="notification.ack_refused")
     assert event.actor == worker and event.data["reason"] == "invalid"
-    assert not RefusalCount.objects.exists()
+    assert not Refusal.objects.exists()
 
 
 def test_a_real_use_of_the_link_is_one_event_however_often_it_is_tapped(client, notified):
@@ -123,7 +123,7 @@ def test_a_real_use_of_the_link_is_one_event_however_often_it_is_tapped(client, 
     for _ in range(3):
         assert client.post(url).status_code == 200
     assert Event.objects.filter(action="notification.acknowledged", object_code=str(notified.code)).count() == 1
-    assert not RefusalCount.objects.exists()
+    assert not Refusal.objects.exists()
 
 
 def _reply(client, body, *, number="+13125550101", secret=True):
@@ -156,7 +156,7 @@ def test_unsigned_inbound_messages_are_counted_not_written_one_event_each(client
     for _ in range(5):
         assert _reply(client, "1", secret=False).status_code == 403
     assert Event.objects.count() == before
-    assert RefusalCount.objects.get(action="sms.inbound.refused", reason="bad signature").count == 5
+    assert Refusal.objects.get(action="sms.inbound.refused", reason="bad_signature").count == 5
 
 
 def test_a_reply_from_an_unknown_number_acknowledges_nothing(client, notified):

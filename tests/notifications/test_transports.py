@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
+from audit.models import Refusal
 from districts.models import Channel, webhook_secret_new
 from notifications.delivery import delivery_attempt
 from notifications.models import Delivery
@@ -193,6 +194,9 @@ def test_a_twilio_status_callback_with_a_valid_signature_marks_the_text_delivere
 
     forged = _twilio_post(client, path, {"MessageSid": "SM123", "MessageStatus": "delivered"}, good=False)
     assert forged.status_code == 403
+    assert _twilio_post(client, path, {"MessageSid": "SM123"}, good=False).status_code == 403
+    # Anyone can post a forgery: counted per hour, not an audit row each.
+    assert Refusal.objects.get(action="sms.status.refused").count == 2
     delivery.refresh_from_db()
     assert delivery.delivered_at is None
 
