@@ -154,6 +154,9 @@ PAGES: dict[str, Row] = {
     "responses:service_worker": get("/sw.js", anonymous=OK, others=OK),
     # --- the organisation's supervisor ----------------------------------------------------
     "responses:team": get("/team/", outreach_supervisor=OK),
+    "responses:access_log": get("/team/access-log/", outreach_supervisor=OK),
+    # The organisation's own records, notes included: its supervisor only (canary search: nobody else).
+    "responses:records_export": get("/team/export/?format=csv", outreach_supervisor=OK),
     "responses:oncall": get("/team/on-call/", outreach_supervisor=OK),
     "responses:oncall_add": post("/team/on-call/add/", outreach_supervisor=BAD),
     "responses:oncall_remove": post("/team/on-call/remove/", outreach_supervisor=MISSING),  # no such entry
