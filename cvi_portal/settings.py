@@ -221,8 +221,17 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
 VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
 VAPID_CLAIMS_EMAIL = env_str("VAPID_CLAIMS_EMAIL", "ops@cvi-portal.invalid")
-# Outbound webhooks may only go to hosts on this list (empty: any public address).
+# Webhooks go to public https addresses only, except to hosts on this list, which an operator
+# trusts: they may use plain http and internal addresses (core/outbound.py).
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+# Web push endpoints may only be at these push services (each host and its subdomains), over
+# https at a public address (core/outbound.py): the browsers' own services.
+PUSH_SERVICE_HOSTS = env_list("PUSH_SERVICE_HOSTS", []) or [
+    "fcm.googleapis.com", "android.googleapis.com",  # Chrome, Edge (Chromium), Opera, Samsung
+    "updates.push.services.mozilla.com",  # Firefox
+    "web.push.apple.com", "push.apple.com",  # Safari
+    "notify.windows.com",  # legacy Edge (WNS)
+]
 # Inbound SMS from the console/locmem backends is accepted with this shared secret in the
 # X-CVI-Inbound-Secret header (Twilio requests are checked by their signature instead).
 SMS_INBOUND_SECRET = env_str("SMS_INBOUND_SECRET")
