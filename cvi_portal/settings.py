@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.RequestLimitsMiddleware",  # after LocaleMiddleware: its 400 and 413 speak the caller's language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -260,10 +261,17 @@ REST_FRAMEWORK = {
         "districts.api_auth.RoleAndOperation",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["districts.api_auth.ApiRateThrottle"],
+    # JSON only: size, nesting depth, NUL and unpaired surrogates checked (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.ApiSchema",
     "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     # Pagination is `core.api.ApiPagination` on every API view (page size 50, at most 200).
 }
+# Input limits (core/parsers.py, core/middleware.py): a page's form or JSON body over 1 MB is
+# refused with 413 before it is read, and so is the API's (by its parser, audited); a body over
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) anywhere. JSON nests at most 20 deep.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+JSON_MAX_DEPTH = 20
 # Every rejected API request goes to the audit trail (`api.rejected`).
 API_REJECTION_HOOK = "audit.services.api_rejection_log"
 # Requests per minute per integration token, user, or address (districts/api_auth.py reads them).

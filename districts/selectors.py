@@ -101,7 +101,9 @@ def beats_by_district(district_numbers) -> dict[str, list[str]]:
 def organizations_covering_place(*, district=None, beat=None, community_area=None) -> list[Organization]:
     """Who an incident at this place (numbers as typed or located) would notify; unknown numbers are ignored."""
     def pk(model, number):
-        if not number or not str(number).isdigit():
+        text = str(number or "")
+        # ASCII only: "²" is a digit to isdigit() but not to the database.
+        if not (text.isascii() and text.isdigit()) or len(text) > 4:
             return None
         return model.objects.filter(number=number).values_list("pk", flat=True).first()
 
