@@ -41,7 +41,6 @@ VALUES = {
     "arabic-indic digits": "١٢",
     "forty nines": "9" * 40,
     "far future": "9999-12-31T23:59:59",
-    "negative": "-1",
 }
 SKIPPED_PREFIXES = ("admin/", "api/schema/", "api/docs/", "sw.js", "healthz", "readyz", "static/")
 
@@ -185,22 +184,27 @@ def test_every_api_operation_refuses_bad_values_in_every_field_without_a_server_
     # The worker and CPD staff reach a subset of what the supervisor and commander reach.
     users = [u for u in world["users"] if u.username not in ("tasha_worker", "dana_cpd")]
     callers = [("anonymous", APIClient()), *((u.username, client_for_user(u)) for u in users)]
+    answered: dict[int, int] = {}
     for route, entry in _patterns():
         if not route.startswith("api/v1/"):
             continue
         path = _path(route, entry, world)
         for username, client in callers:
-            for label, value in [*VALUES.items(), ("surrogate", "\ud800"), ("deep", json.loads("[" * 50 + "]" * 50)),
+            for label, value in [*((k, v) for k, v in VALUES.items() if k != "arabic-indic digits"),
+                                 ("surrogate", "\ud800"), ("deep", json.loads("[" * 50 + "]" * 50)),
                                  ("list", [value for value in VALUES.values()]), ("object", {"\x00": 1})]:
                 body = json.dumps({name: value for name in fields})
                 what = f"{username} {path} {label}"
                 # A surrogate cannot be put in a URL (percent-encoded, Django reads it as U+FFFD).
                 query = {name: value for name in fields} if isinstance(value, str) and label != "surrogate" else {}
                 _assert_no_server_error(client.get(path, query), f"GET {what}")
-                for method in ("post", "patch"):
+                for method in ("post", "patch") if entry.pattern.converters else ("post",):
                     response = getattr(client, method)(path, body, content_type="application/json")
                     _assert_no_server_error(response, f"{method.upper()} {what}")
+                    answered[response.status_code] = answered.get(response.status_code, 0) + 1
             for raw in (DEEP, '{"\\ud800": 1}', LONG):
                 # An operation that takes no body (a drill) may ignore it; none may fail on it.
                 _assert_no_server_error(client.post(path, raw, content_type="application/json"),
                                         f"POST {username} {path} raw")
+    # The bodies reached the parsers and serializers (400), not only the doors (401, 403, 405).
+    assert answered.get(400, 0) > 50, answered
