@@ -165,6 +165,16 @@ def int_or_none(value, *, low: int = -(2**63), high: int = 2**63 - 1) -> int | N
     return number if low <= number <= high else None
 
 
+_ASCII_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,12}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})")
+
+
+def float_or_none(value) -> float | None:
+    """A decimal number written in ASCII (`41.7796`), or None: no `nan`, `inf`, `1e400`, `١٢`."""
+    if not isinstance(value, str) or not _ASCII_DECIMAL.fullmatch(value.strip()):
+        return None
+    return float(value.strip())
+
+
 def uuid_or_none(value) -> uuid.UUID | None:
     """A UUID, or None for anything that is not one (instead of the ValidationError the ORM
     raises, which becomes a 500)."""

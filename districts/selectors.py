@@ -6,6 +6,8 @@ import uuid
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from core.parsers import int_or_none
+
 from . import geo
 from .models import (
     Beat,
@@ -170,9 +172,8 @@ def oncall_entries(organization: Organization) -> QuerySet[OnCall]:
 
 def oncall_entry(organization: Organization, entry_id) -> OnCall | None:
     """One roster entry of the organisation by id (as posted); None if not one of its own."""
-    try:
-        entry_id = int(entry_id)
-    except (TypeError, ValueError):
+    entry_id = int_or_none(entry_id, low=1)  # ASCII digits within a bigint: "²", "١٢", forty nines are None
+    if entry_id is None:
         return None
     return OnCall.objects.filter(pk=entry_id, organization=organization).select_related("organization").first()
 

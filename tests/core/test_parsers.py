@@ -69,8 +69,11 @@ def test_a_channel_that_is_not_a_uuid_is_a_404(supervisor):
     assert _signed_in(supervisor).post("/team/channels/not-a-uuid/", {}).status_code == 404
 
 
-@pytest.mark.parametrize("params", [{"community_area": "²"}, {"district": "²"}, {"beat": "١٢٣٤"},
-                                    {"community_area": "9" * 40}, {"lat": "²", "lon": "1"}])
+@pytest.mark.parametrize("params", [
+    {"community_area": "²"}, {"district": "²"}, {"beat": "١٢٣٤"}, {"community_area": "9" * 40},
+    {"lat": "²", "lon": "1"}, {"lat": "nan", "lon": "nan"}, {"lat": "inf", "lon": "-inf"}, {"lat": "١٢", "lon": "1"},
+    {"lat": "1e400", "lon": "0"},
+])
 def test_locating_with_unicode_digits_answers_without_a_server_error(cpd_user, params):
     response = _signed_in(cpd_user).get("/incidents/locate/", params)
     assert response.status_code in (200, 400)
