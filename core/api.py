@@ -12,7 +12,6 @@ Who may call what (permissions) and how often (throttles) are wired in settings'
 """
 
 import datetime
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -27,18 +26,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .dates import CHICAGO
 from .exceptions import Conflict
+from .parsers import SafeJSONParser
 
 logger = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 1024 * 1024
-
 
 # --- errors -----------------------------------------------------------------------------
 
@@ -46,12 +42,6 @@ class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This conflicts with what is stored."
     default_code = "conflict"
-
-
-class BodyTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"The request body is larger than {MAX_BODY_BYTES // 1024 // 1024} MB."
-    default_code = "too_large"
 
 
 def _translate(exc):
@@ -134,31 +124,7 @@ def _printable(text: str, limit: int = 200) -> str:
 
 # --- parsing and the body limit ---------------------------------------------------------
 
-class LimitedJSONParser(JSONParser):
-    """JSON only, at most 1 MB, read without trusting Content-Length alone."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        length = request.META.get("CONTENT_LENGTH") if request is not None else None
-        try:
-            if length and int(length) > MAX_BODY_BYTES:
-                raise BodyTooLarge()
-        except ValueError:
-            raise exceptions.ParseError("Invalid Content-Length.") from None
-        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(body) > MAX_BODY_BYTES:
-            raise BodyTooLarge()
-        if not body.strip():
-            return {}
-        try:
-            return json.loads(body.decode(self.charset if hasattr(self, "charset") else "utf-8"),
-                              parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise exceptions.ParseError(f"Malformed JSON: {exc}") from None
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+LimitedJSONParser = SafeJSONParser  # the name views used before the parser moved to core/parsers.py
 
 
 # --- pagination -------------------------------------------------------------------------
@@ -190,7 +156,7 @@ class ApiView(APIView):
 
     roles: frozenset | None = None
     operation: str | None = None
-    parser_classes = [LimitedJSONParser]
+    parser_classes = [SafeJSONParser]
     pagination_class = ApiPagination  # read by the schema generator for list responses
 
     @property
@@ -277,14 +243,25 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class SafeDateTimeField(serializers.DateTimeField):
+    """DRF's field, with a time at the edge of the calendar (`9999-12-31T23:59` read as Chicago
+    time overflows converting to UTC) a 400 instead of an OverflowError."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            raise serializers.ValidationError("The date is out of range.", code="invalid") from None
+
+
 def utc_datetime(**kwargs) -> serializers.DateTimeField:
     """An output time, always in UTC with a `Z`."""
-    return serializers.DateTimeField(default_timezone=datetime.UTC, **kwargs)
+    return SafeDateTimeField(default_timezone=datetime.UTC, **kwargs)
 
 
 def local_datetime(**kwargs) -> serializers.DateTimeField:
     """An input time; one without an offset is read as Chicago local time."""
-    return serializers.DateTimeField(default_timezone=CHICAGO, **kwargs)
+    return SafeDateTimeField(default_timezone=CHICAGO, **kwargs)
 
 
 # --- schema helpers ---------------------------------------------------------------------

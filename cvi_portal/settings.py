@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After LocaleMiddleware: its 400 and 413 speak the caller's language.
+    "core.request_limits.RequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -313,8 +315,17 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
 VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
 VAPID_CLAIMS_EMAIL = env_str("VAPID_CLAIMS_EMAIL", "ops@cvi-portal.invalid")
-# Outbound webhooks may only go to hosts on this list (empty: any public address).
+# Webhooks go to public https addresses only, except to hosts on this list, which an operator
+# trusts: they may use plain http and internal addresses (core/outbound.py).
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+# Web push endpoints may only be at these push services (each host and its subdomains), over
+# https at a public address (core/outbound.py): the browsers' own services.
+PUSH_SERVICE_HOSTS = env_list("PUSH_SERVICE_HOSTS", []) or [
+    "fcm.googleapis.com", "android.googleapis.com",  # Chrome, Edge (Chromium), Opera, Samsung
+    "updates.push.services.mozilla.com",  # Firefox
+    "web.push.apple.com", "push.apple.com",  # Safari
+    "notify.windows.com",  # legacy Edge (WNS)
+]
 # Inbound SMS from the console/locmem backends is accepted with this shared secret in the
 # X-CVI-Inbound-Secret header (Twilio requests are checked by their signature instead).
 SMS_INBOUND_SECRET = env_str("SMS_INBOUND_SECRET")
@@ -343,10 +354,17 @@ REST_FRAMEWORK = {
         "districts.api_auth.RoleAndOperation",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["districts.api_auth.ApiRateThrottle"],
+    # JSON only: size, nesting depth, NUL and unpaired surrogates checked (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "core.api_schema.ApiSchema",
     "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     # Pagination is `core.api.ApiPagination` on every API view (page size 50, at most 200).
 }
+# Input limits (core/parsers.py, core/middleware.py): a page's form or JSON body over 1 MB is
+# refused with 413 before it is read, and so is the API's (by its parser, audited); a body over
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) anywhere. JSON nests at most 20 deep.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+JSON_MAX_DEPTH = 20
 # Every rejected API request goes to the audit trail (`api.rejected`).
 API_REJECTION_HOOK = "audit.services.api_rejection_log"
 # Requests per minute per integration token, user, or address (districts/api_auth.py reads them).

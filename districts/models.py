@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .validators import webhook_url_validate
+from .validators import push_endpoint_validate, webhook_url_validate
 
 district_number = RegexValidator(r"^\d{3}$", "A district is three digits, e.g. 007.")
 beat_number = RegexValidator(r"^\d{4}$", "A beat is four digits, e.g. 0714.")
@@ -287,7 +287,13 @@ class Channel(models.Model):
         return self.last_drill_ok is False
 
     def clean(self) -> None:
-        """A webhook must point at a public address (or an allow-listed host) and gets a signing secret."""
+        """A webhook must point at a public address (or an allow-listed host) and gets a signing
+        secret; a push endpoint must be one of the browsers' push services."""
+        if self.kind == self.Kind.PUSH:
+            try:
+                push_endpoint_validate(self.target)
+            except ValidationError as exc:
+                raise ValidationError({"target": exc.messages}) from None
         if self.kind == self.Kind.WEBHOOK:
             try:
                 webhook_url_validate(self.target)

@@ -7,6 +7,8 @@ import uuid
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core.parsers import int_or_none
+
 from . import geo
 from .models import (
     Beat,
@@ -103,7 +105,9 @@ def beats_by_district(district_numbers) -> dict[str, list[str]]:
 def organizations_covering_place(*, district=None, beat=None, community_area=None) -> list[Organization]:
     """Who an incident at this place (numbers as typed or located) would notify; unknown numbers are ignored."""
     def pk(model, number):
-        if not number or not str(number).isdigit():
+        text = str(number or "")
+        # ASCII only: "²" is a digit to isdigit() but not to the database.
+        if not (text.isascii() and text.isdigit()) or len(text) > 4:
             return None
         return model.objects.filter(number=number).values_list("pk", flat=True).first()
 
@@ -170,9 +174,8 @@ def oncall_entries(organization: Organization) -> QuerySet[OnCall]:
 
 def oncall_entry(organization: Organization, entry_id) -> OnCall | None:
     """One roster entry of the organisation by id (as posted); None if not one of its own."""
-    try:
-        entry_id = int(entry_id)
-    except (TypeError, ValueError):
+    entry_id = int_or_none(entry_id, low=1)  # ASCII digits within a bigint: "²", "١٢", forty nines are None
+    if entry_id is None:
         return None
     return OnCall.objects.filter(pk=entry_id, organization=organization).select_related("organization").first()
 

@@ -28,6 +28,7 @@ from audit.services import audit_log
 
 from .access import scope_of
 from .models import Channel, District, IntegrationToken, Membership, OnCall, Organization, UserToken
+from .validators import push_endpoint_validate
 
 TOKEN_PREFIX = "cvi_"  # noqa: S105 - a public marker, not a secret
 USER_TOKEN_PREFIX = "cvu_"  # noqa: S105 - a person's token; also a public marker
@@ -133,8 +134,13 @@ def push_subscription_save(*, actor, source: str, endpoint: str, p256dh: str, au
     errors = {}
     if not scope.is_outreach:
         errors["endpoint"] = [_("Only outreach members receive push alerts.")]
-    if not endpoint.startswith("https://") or len(endpoint) > 500:
+    if len(endpoint) > 500:
         errors["endpoint"] = [_("The push service address is not valid.")]
+    else:
+        try:
+            push_endpoint_validate(endpoint)
+        except ValidationError as exc:
+            errors["endpoint"] = exc.messages
     if not p256dh or not auth or len(p256dh) > 200 or len(auth) > 100:
         errors["keys"] = [_("The subscription keys are missing.")]
     if errors:

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy
 
 from core.dates import CHICAGO
 from districts.access import scope_of
@@ -28,6 +29,10 @@ MAX_AGE = timedelta(days=30)
 MAX_VICTIMS = 50
 MAX_NOTE = 500
 RD_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,11}$")
+# One answer for an RD number that is malformed and for one already used on an incident outside
+# the caller's scope: nothing tells the caller which, what that incident is, or where.
+RD_UNUSABLE = gettext_lazy("This RD number can't be used. Check it (letters and digits, at most 12, e.g. "
+                           "JH411616), or call the CSCC duty desk.")
 # The fields a caller may give; `incident_correct` accepts the same names as changes.
 FIELDS = ("rd_number", "occurred_at", "block", "latitude", "longitude", "district", "beat", "community_area",
           "victims", "hospital", "scene_status", "note")
@@ -292,7 +297,7 @@ def clean_incident(
     clean = CleanIncident()
     rd_number = (raw.get("rd_number") or "").strip().upper() or None
     if rd_number and not RD_NUMBER.fullmatch(rd_number):
-        errors.add("rd_number", "An RD number is letters and digits, at most 12, e.g. JH411616.")
+        errors.add("rd_number", str(RD_UNUSABLE))
     clean.rd_number = rd_number
     clean.occurred_at = parse_occurred_at(raw.get("occurred_at"), errors)
     if clean.occurred_at is not None:

@@ -19,9 +19,11 @@ from audit.services import audit_log
 from districts.models import Beat, CommunityArea, District, Hospital
 
 from . import outbox
+from .access import incidents_for_user
 from .exceptions import Conflict
 from .intake import (
     FIELDS,
+    RD_UNUSABLE,
     CleanIncident,
     Errors,
     Reference,
@@ -78,11 +80,22 @@ def _geo_data(incident: Incident) -> dict:
     }
 
 
-def _existing_by_rd(clean: CleanIncident) -> Incident:
-    """The stored incident with this RD number when its content matches; Conflict otherwise."""
+def _rd_in_scope(actor, incident: Incident) -> bool:
+    """Whether the caller may know of `incident`; when not, its RD number is refused exactly as a
+    malformed one is (RD_UNUSABLE): not a 409, not "already entered", not the incident."""
+    if actor is None:  # the system itself (the demo seed, an import): it sees everything
+        return True
+    return incidents_for_user(actor).filter(pk=incident.pk).exists()
+
+
+def _existing_by_rd(clean: CleanIncident, *, actor) -> Incident:
+    """The stored incident with this RD number when its content matches and the caller may see
+    it; Conflict when its content differs; ValidationError (RD_UNUSABLE) when out of scope."""
     existing = Incident.objects.select_related("district", "beat", "community_area", "hospital").get(
         rd_number=clean.rd_number
     )
+    if not _rd_in_scope(actor, existing):
+        raise ValidationError({"rd_number": [str(RD_UNUSABLE)]})
     if stored_fingerprint(existing) != clean.fingerprint():
         raise Conflict(f"RD number {clean.rd_number} was already entered with different details.")
     return existing
@@ -113,14 +126,14 @@ def incident_create(
     raw = {name: value for name, value in locals().items() if name in FIELDS}
     clean = clean_incident(raw, actor=actor, ref=Reference())
     if clean.rd_number and Incident.objects.filter(rd_number=clean.rd_number).exists():
-        return _existing_by_rd(clean), False
+        return _existing_by_rd(clean, actor=actor), False
     try:
         with transaction.atomic():
             incident = _incident_write(clean, actor=actor, source=source)
     except IntegrityError:
         # A concurrent request stored the same RD number between our check and our insert.
         if clean.rd_number and Incident.objects.filter(rd_number=clean.rd_number).exists():
-            return _existing_by_rd(clean), False
+            return _existing_by_rd(clean, actor=actor), False
         raise
     return incident, True
 
@@ -289,9 +302,12 @@ def incident_correct(*, incident: Incident, actor, source: str, **changes) -> In
         else:
             check_age = False
         after = clean_incident(merged, actor=actor, ref=Reference(), check_age=check_age)
-        if after.rd_number and after.rd_number != incident.rd_number and Incident.objects.filter(
-                rd_number=after.rd_number).exists():
-            raise ValidationError({"rd_number": [f"RD number {after.rd_number} belongs to another incident."]})
+        other = (Incident.objects.filter(rd_number=after.rd_number).exclude(pk=incident.pk).first()
+                 if after.rd_number and after.rd_number != incident.rd_number else None)
+        if other is not None:
+            message = (f"RD number {after.rd_number} belongs to another incident." if _rd_in_scope(actor, other)
+                       else str(RD_UNUSABLE))
+            raise ValidationError({"rd_number": [message]})
         changed = _changed_fields(incident, after)
         if not changed:
             return incident

@@ -15,11 +15,10 @@ import time
 
 import requests
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
-from districts.validators import webhook_url_validate
+from core.outbound import OutboundRefused, outbound_session, push_policy, webhook_policy
 
 from . import sms
 from .exceptions import TransportError
@@ -27,7 +26,6 @@ from .messages import message_for, webhook_body
 from .models import Delivery
 
 WEBHOOK_TIMEOUT = (3, 10)  # connect, read: below the broker's visibility timeout (settings.py)
-_http = requests.Session()  # keep-alive across deliveries in one worker process
 
 
 class Transport:
@@ -68,7 +66,11 @@ class Sms(Transport):
 
 class WebPush(Transport):
     """A browser subscription: `Channel.target` is the push endpoint, `config["keys"]` holds
-    p256dh and auth. 404/410 from the push service means the subscription is gone for good."""
+    p256dh and auth. 404/410 from the push service means the subscription is gone for good.
+
+    The endpoint must be one of the browsers' push services (PUSH_SERVICE_HOSTS) at a public
+    address, checked here again and pinned (core.outbound). Errors are reasons, never what an
+    arbitrary host answered."""
 
     def notify(self, delivery: Delivery) -> str:
         from pywebpush import WebPushException, webpush
@@ -78,6 +80,11 @@ class WebPush(Transport):
         keys = (delivery.channel.config if delivery.channel else {}).get("keys")
         if not keys:
             raise TransportError("the push subscription has no keys", permanent=True)
+        policy = push_policy()
+        try:
+            policy.url_check(delivery.target)
+        except OutboundRefused as exc:
+            raise _address_refused(exc) from None
         message = message_for(delivery)
         body = json.dumps({"title": message.subject, "body": message.short, "url": message.url})
         try:
@@ -85,13 +92,34 @@ class WebPush(Transport):
                 subscription_info={"endpoint": delivery.target, "keys": keys}, data=body,
                 vapid_private_key=settings.VAPID_PRIVATE_KEY,
                 vapid_claims={"sub": f"mailto:{settings.VAPID_CLAIMS_EMAIL}"}, timeout=10, ttl=3600,
+                requests_session=outbound_session(policy),
             )
+        except OutboundRefused as exc:
+            raise _address_refused(exc) from None
         except WebPushException as exc:
-            status = getattr(exc.response, "status_code", None)
-            raise TransportError(f"push service answered {status}", permanent=status in (404, 410)) from None
-        except requests.RequestException as exc:
-            raise TransportError(f"push service unreachable: {exc.__class__.__name__}") from None
+            raise _push_refusal(getattr(exc.response, "status_code", None)) from None
+        except requests.RequestException:
+            raise TransportError("the push service could not be reached") from None
         return getattr(response, "headers", {}).get("Location", "")
+
+
+def _address_refused(exc: OutboundRefused) -> TransportError:
+    return TransportError(f"the address is not allowed ({str(exc.reason).rstrip('.')})", permanent=True)
+
+
+def _push_refusal(status: int | None) -> TransportError:
+    """What a supervisor reads when a push service says no: a reason, not a status code."""
+    if status in (404, 410):
+        return TransportError("the push service refused the subscription (gone)", permanent=True)
+    if status in (401, 403):
+        return TransportError("the push service refused the portal's signature (VAPID keys)", permanent=True)
+    if status == 413:
+        return TransportError("the push service refused the message (too large)", permanent=True)
+    if status == 429:
+        return TransportError("the push service asked the portal to slow down")
+    if status is not None and status >= 500:
+        return TransportError("the push service failed; trying again")
+    return TransportError("the push service refused the message", permanent=status is not None and status < 500)
 
 
 def webhook_sign(*, secret: str, msg_id: str, timestamp: int, body: str) -> str:
@@ -102,14 +130,17 @@ def webhook_sign(*, secret: str, msg_id: str, timestamp: int, body: str) -> str:
 
 
 class Webhook(Transport):
+    """The organisation's receiver. Its address is checked again when sent (DNS may have changed
+    since it was saved), resolved once and called at the checked address (core.outbound)."""
+
     confirms = True
 
     def notify(self, delivery: Delivery) -> str:
+        policy = webhook_policy()
         try:
-            # Checked again at send time: DNS may have changed since the channel was saved.
-            webhook_url_validate(delivery.target)
-        except ValidationError as exc:
-            raise TransportError(f"webhook address refused: {exc.messages[0]}", permanent=True) from None
+            policy.url_check(delivery.target)
+        except OutboundRefused as exc:
+            raise _address_refused(exc) from None
         secret = delivery.channel.secret if delivery.channel else ""
         if not secret.startswith("whsec_"):
             raise TransportError("the webhook channel has no signing secret", permanent=True)
@@ -123,15 +154,32 @@ class Webhook(Transport):
             "webhook-signature": webhook_sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body),
         }
         try:
-            # No redirects: a redirect could point inside the network the allow-list protects.
-            response = _http.post(delivery.target, data=body.encode(), headers=headers, timeout=WEBHOOK_TIMEOUT,
-                                  allow_redirects=False)
-        except requests.RequestException as exc:
-            raise TransportError(f"webhook unreachable: {exc.__class__.__name__}") from None
+            # The session follows no redirect: a redirect could point inside the network.
+            response = outbound_session(policy).post(delivery.target, data=body.encode(), headers=headers,
+                                                     timeout=WEBHOOK_TIMEOUT)
+        except OutboundRefused as exc:
+            raise _address_refused(exc) from None
+        except requests.Timeout:
+            raise TransportError("the receiver did not answer in time") from None
+        except requests.RequestException:
+            raise TransportError("the receiver could not be reached") from None
         if 200 <= response.status_code < 300:
             return ""
-        # Standard Webhooks: 410 Gone means the receiver wants no more messages.
-        raise TransportError(f"webhook answered {response.status_code}", permanent=response.status_code == 410)
+        raise _webhook_refusal(response.status_code)
+
+
+def _webhook_refusal(status: int) -> TransportError:
+    """The receiver's answer as a reason, by class of status (the organisation's own receiver, so
+    the class helps them; the exact code of whatever answered is not repeated)."""
+    if status == 410:  # Standard Webhooks: 410 Gone means the receiver wants no more messages.
+        return TransportError("the receiver asked for no more messages (gone)", permanent=True)
+    if 300 <= status < 400:
+        return TransportError("the receiver answered with a redirect, which is not followed")
+    if status == 429:
+        return TransportError("the receiver asked the portal to slow down")
+    if 400 <= status < 500:
+        return TransportError("the receiver refused the message (client error)")
+    return TransportError("the receiver failed (server error); trying again")
 
 
 TRANSPORTS: dict[str, type[Transport]] = {

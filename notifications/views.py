@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.parsers import float_or_none
 from districts.access import require_role, scope_of
 from districts.geo import Place, locate
 from districts.models import District, Role
@@ -147,9 +148,8 @@ def locate_point(request):
         place = Place(district=request.GET.get("district") or None, beat=request.GET.get("beat") or None,
                       community_area=request.GET.get("community_area") or None)
         return JsonResponse({"organizations": _covering_names(place)})
-    try:
-        latitude, longitude = float(request.GET["lat"]), float(request.GET["lon"])
-    except (KeyError, ValueError):
+    latitude, longitude = float_or_none(request.GET.get("lat")), float_or_none(request.GET.get("lon"))
+    if latitude is None or longitude is None:
         return JsonResponse({"error": "Give lat and lon as decimal degrees."}, status=400)
     place = locate(latitude, longitude)
     if place is None:

@@ -6,7 +6,6 @@ member's language (Membership.language). Objects load through `_get_notification
 which 404s anything outside the member's organisation.
 """
 
-import json
 from functools import wraps
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import access_record
+from core.parsers import MalformedInput, int_or_none, json_loads_safe, uuid_or_none
 from core.redirects import next_url
 from districts.access import membership_of, scope_of
 from districts.selectors import members_for_choice
@@ -210,7 +210,10 @@ def _arrival_guess(notification: Notification):
 def followups(request):
     """My follow-ups: open tasks by due date; POST marks one done."""
     if request.method == "POST":
-        followup = get_object_or_404(FollowUp, code=request.POST.get("followup"), assigned_to=request.user)
+        code = uuid_or_none(request.POST.get("followup"))
+        if code is None:
+            raise Http404(_("No such follow-up."))
+        followup = get_object_or_404(FollowUp, code=code, assigned_to=request.user)
         followup_complete(followup=followup, actor=request.user, source=SOURCE)
         messages.success(request, _("Marked done."))
         return redirect("responses:followups")
@@ -258,7 +261,8 @@ def _response_payload(code: str, fields: dict) -> dict:
     data["response_types"] = types if isinstance(types, list) else [types]
     referrals, engaged = [], {}
     for name, value in fields.items():
-        count = int(value) if isinstance(value, str) and value.strip().isdigit() else value
+        number = int_or_none(value, low=0, high=10_000) if isinstance(value, str) else None
+        count = number if number is not None else value
         if value in (None, "") or count == 0:
             continue
         if name.startswith("referral_"):
@@ -285,11 +289,14 @@ def sync(request):
     the organisation.
     """
     try:
-        body = json.loads(request.body)
+        body = json_loads_safe(request.body)
+    except MalformedInput as error:
+        return JsonResponse({error.field or "body": [str(error.message)]}, status=400)
+    try:
         kind, code, fields = body["type"], body["notification"], body.get("fields") or {}
-        if not isinstance(fields, dict):
+        if not isinstance(fields, dict) or not isinstance(kind, str):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         return JsonResponse({"body": [_("Expected a JSON object with type, notification and fields.")]}, status=400)
     notification = _get_notification_for_user(request, code)
     if kind == "status":
@@ -334,10 +341,14 @@ def _sync_status(request, notification: Notification, fields: dict, at: str | No
 def push_subscribe(request):
     """Store this browser's push subscription ({endpoint, keys: {p256dh, auth}}) as a push channel."""
     try:
-        body = json.loads(request.body)
-        endpoint, keys = str(body["endpoint"]), body.get("keys") or {}
-        p256dh, auth = str(keys.get("p256dh", "")), str(keys.get("auth", ""))
-    except (ValueError, KeyError, TypeError, AttributeError):
+        body = json_loads_safe(request.body)
+        endpoint, keys = body["endpoint"], body.get("keys") or {}
+        p256dh, auth = keys.get("p256dh", ""), keys.get("auth", "")
+        if not all(isinstance(value, str) for value in (endpoint, p256dh, auth)):
+            raise TypeError
+    except MalformedInput as error:
+        return JsonResponse({error.field or "endpoint": [str(error.message)]}, status=400)
+    except (KeyError, TypeError, AttributeError):
         return JsonResponse({"endpoint": [_("Expected a push subscription.")]}, status=400)
     try:
         channel = push_subscription_save(actor=request.user, source=SOURCE, endpoint=endpoint, p256dh=p256dh,

@@ -304,7 +304,7 @@ class _Reference:
         text = " ".join(value.upper().split())
         if not text:
             return None
-        if text.removesuffix(".0").isdigit():
+        if text.removesuffix(".0").isascii() and text.removesuffix(".0").isdigit():
             found = self.areas_by_number.get(int(text.removesuffix(".0")))
         else:
             found = self.areas_by_name.get(text)
@@ -379,7 +379,7 @@ def _beat(value: str) -> str:
 
 def _age_band(value: str) -> str:
     text = value.strip().upper().replace(" ", "")
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) <= 3:  # "²" is a digit to isdigit(), not to int()
         age = int(text)
         return "60+" if age >= 60 else "0-19" if age < 20 else f"{age // 10 * 10}-{age // 10 * 10 + 9}"
     return AGE_BANDS.get(text, Victim.AgeBand.UNKNOWN)

@@ -122,9 +122,9 @@ def test_channel_fallback_set_switches_a_channel(supervisor, covering_org):
 
 
 def test_a_push_subscription_is_one_channel_per_endpoint(worker, covering_org):
-    first = push_subscription_save(actor=worker, source="web", endpoint="https://push.example.net/a",
+    first = push_subscription_save(actor=worker, source="web", endpoint="https://fcm.googleapis.com/fcm/send/a",
                                    p256dh="BNc", auth="tBH")
-    again = push_subscription_save(actor=worker, source="web", endpoint="https://push.example.net/a",
+    again = push_subscription_save(actor=worker, source="web", endpoint="https://fcm.googleapis.com/fcm/send/a",
                                    p256dh="BNd", auth="tBI")
     assert first.pk == again.pk and again.config["keys"] == {"p256dh": "BNd", "auth": "tBI"}
     assert first.organization == covering_org
@@ -134,11 +134,11 @@ def test_a_push_subscription_is_one_channel_per_endpoint(worker, covering_org):
 
 def test_a_push_subscription_needs_an_outreach_member_https_and_keys(cpd_user, worker):
     with pytest.raises(ValidationError) as error:
-        push_subscription_save(actor=cpd_user, source="web", endpoint="https://push.example.net/a", p256dh="k",
-                               auth="a")
+        push_subscription_save(actor=cpd_user, source="web", endpoint="https://fcm.googleapis.com/fcm/send/a",
+                               p256dh="k", auth="a")
     assert "outreach" in error.value.message_dict["endpoint"][0]
     with pytest.raises(ValidationError) as error:
-        push_subscription_save(actor=worker, source="web", endpoint="http://push.example.net/a", p256dh="",
+        push_subscription_save(actor=worker, source="web", endpoint="http://fcm.googleapis.com/fcm/send/a", p256dh="",
                                auth="")
     assert _fields(error) == {"endpoint", "keys"}
     assert not Channel.objects.filter(kind="push").exists()

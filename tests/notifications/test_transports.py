@@ -19,6 +19,7 @@ from audit.models import Refusal
 from districts.models import Channel, webhook_secret_new
 from notifications.delivery import delivery_attempt
 from notifications.models import Delivery
+from tests.outbound_fakes import PUBLIC_ADDRESS, push_service
 from tests.workers import WebhookReceiver, incident_notify
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +139,7 @@ def _push_channel(organization, user):
     browser_key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     return Channel.objects.create(
-        organization=organization, user=user, kind=Channel.Kind.PUSH, target="https://push.example.net/send/abc",
+        organization=organization, user=user, kind=Channel.Kind.PUSH, target="https://fcm.googleapis.com/fcm/send/abc",
         config={"keys": {"p256dh": _b64url(browser_key), "auth": _b64url(b"0123456789abcdef")}})
 
 
@@ -151,11 +152,12 @@ def test_web_push_is_sent_with_vapid_and_a_gone_subscription_dies(englewood, cov
     _push_channel(covering_org, worker)
     notification = incident_notify(district=englewood, organization=covering_org)
     delivery = notification.deliveries.get(kind=Channel.Kind.PUSH)
-    answer = mock.Mock(status_code=status, headers={"Location": "msg-1"}, text="")
-    with mock.patch("pywebpush.requests.post", return_value=answer) as post:  # the push service's endpoint
+    with push_service(status) as send:  # the push service's answer, below the portal's checks
         delivery_attempt(delivery_id=delivery.pk)
-    assert post.call_args.args[0] == "https://push.example.net/send/abc"
-    assert post.call_args.kwargs["headers"]["authorization"].startswith("vapid t=")
+    (request,) = [call.args[1] for call in send.call_args_list]
+    assert request.url == "https://fcm.googleapis.com/fcm/send/abc"
+    assert request.headers["authorization"].startswith("vapid t=")
+    assert (request.headers["Host"], request.cvi_pinned_address) == ("fcm.googleapis.com", PUBLIC_ADDRESS)
     delivery.refresh_from_db()
     assert delivery.status == outcome
 

@@ -24,6 +24,7 @@ from notifications.models import Delivery, Notification, TimelineEntry
 from responses.models import FollowUp
 from responses.services import followup_reminders_send, response_log
 from tests.conftest import COVERING_ORG, make_member
+from tests.outbound_fakes import push_service
 
 from .factories import make_notification
 
@@ -82,7 +83,7 @@ def push_channel(settings, covering_org, worker):
     settings.VAPID_PUBLIC_KEY = _b64url(_public_key(key))
     browser = _public_key(ec.generate_private_key(ec.SECP256R1()))
     return Channel.objects.create(
-        organization=covering_org, user=worker, kind=Channel.Kind.PUSH, target="https://push.example.net/send/abc",
+        organization=covering_org, user=worker, kind=Channel.Kind.PUSH, target="https://fcm.googleapis.com/fcm/send/abc",
         config={"keys": {"p256dh": _b64url(browser), "auth": _b64url(b"0123456789abcdef")}})
 
 
@@ -126,15 +127,14 @@ def test_the_text_and_the_email_say_a_follow_up_is_due_and_where_never_the_task(
 
 def test_a_reminder_reaches_the_workers_browser_by_web_push_with_a_tap_to_the_follow_ups(
         followup, push_channel, django_capture_on_commit_callbacks):
-    answer = mock.Mock(status_code=201, headers={"Location": "msg-1"}, text="")
-    # The push service's endpoint is the only thing replaced; the real webpush encrypts and signs
+    # The push service's answer is the only thing replaced; the real webpush encrypts and signs
     # (watched to read the clear-text message it was given).
-    with (mock.patch("pywebpush.requests.post", return_value=answer) as post,
+    with (push_service(201) as send,
           mock.patch("pywebpush.webpush", wraps=pywebpush.webpush) as webpush):
         sweep(django_capture_on_commit_callbacks, day=followup.due_on)
     push = Delivery.objects.get(purpose=Delivery.Purpose.REMINDER, kind=Channel.Kind.PUSH)
     assert push.status == Delivery.Status.SENT
-    assert post.call_args.args[0] == "https://push.example.net/send/abc"
+    assert send.call_args.args[1].url == "https://fcm.googleapis.com/fcm/send/abc"
     shown = json.loads(webpush.call_args.kwargs["data"])
     assert shown["title"].startswith("CVI: A follow-up is due") and shown["url"].endswith("/follow-ups/")
     assert "Jamal" not in shown["body"] and "Halsted" not in shown["body"]

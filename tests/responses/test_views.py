@@ -332,7 +332,7 @@ def test_my_follow_ups_lists_mine_and_marks_done(client, worker, notification):
 
 def test_a_push_subscription_is_stored_as_the_workers_push_channel(client, worker):
     client.force_login(worker)
-    sub = {"endpoint": "https://push.example.net/send/abc", "keys": {"p256dh": "BNc...", "auth": "tBH..."}}
+    sub = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": {"p256dh": "BNc...", "auth": "tBH..."}}
     assert client.post(reverse("responses:push_subscribe"), json.dumps(sub),
                        content_type="application/json").status_code == 201
     channel = Channel.objects.get(user=worker, kind="push")
