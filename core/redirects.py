@@ -3,7 +3,8 @@
 Every `next` parameter goes through `next_url`: Django's `url_has_allowed_host_and_scheme`
 accepts only a path on this host (or a full URL naming it), so `//other.host/`,
 `https://other.host/`, `/\\other.host` and `javascript:` fall back to the default instead of
-sending the user off-site.
+sending the user off-site. Only a path (starting with one "/") is taken: `redirect` would try
+any other word as a URL name.
 """
 
 from django.shortcuts import resolve_url
@@ -14,7 +15,7 @@ def next_url(request, default: str) -> str:
     """The request's `next` (POST, then GET) if it stays on this site, else `default` (a URL
     name or a path, as `redirect` takes)."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

@@ -17,6 +17,7 @@ from uuid import uuid4
 
 import pytest
 import pywebpush
+import requests
 from celery.signals import before_task_publish, task_prerun
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -33,6 +34,7 @@ from responses.models import ResponseLog
 from responses.services import followup_reminders_send
 from reviews.selectors import Month
 from reviews.services import monthly_report_publish
+from tests.outbound_fakes import PUBLIC_ADDRESS, fake_dns
 from tests.security.canaries import (
     NOTE,
     found,
@@ -122,14 +124,20 @@ def test_no_canary_goes_out_in_a_message_a_log_line_or_a_celery_task(
     canaries = {**organisation, **victims}
     webhook_bodies = []
 
-    def hook(url, data=None, **kwargs):  # the receiver's end of the network call
-        webhook_bodies.append(data.decode() if isinstance(data, bytes) else str(data))
-        return mock.Mock(status_code=200, text="")
+    def network(adapter, request, **kwargs):  # the receivers' end of the network calls
+        if "hooks.example.org" in request.url:
+            body = request.body
+            webhook_bodies.append(body.decode() if isinstance(body, bytes) else str(body))
+        response = requests.Response()
+        response.status_code, response.url, response.request = (
+            200 if "hooks.example.org" in request.url else 201), request.url, request
+        response.headers["Location"] = "msg-1"
+        response._content = b""
+        return response
 
-    push_service = mock.Mock(status_code=201, headers={"Location": "msg-1"}, text="")
     with celery_messages() as tasks, \
-            mock.patch("notifications.transports._http.post", side_effect=hook), \
-            mock.patch("pywebpush.requests.post", return_value=push_service), \
+            fake_dns({"fcm.googleapis.com": [PUBLIC_ADDRESS], "hooks.example.org": [PUBLIC_ADDRESS]}), \
+            mock.patch("requests.adapters.HTTPAdapter.send", autospec=True, side_effect=network), \
             mock.patch("pywebpush.webpush", wraps=pywebpush.webpush) as push:
         world = build_world(cast, records=False,
                             a_payload=incident_payload(note=f"Crowd gathering. {victims[NOTE]}"))
