@@ -2,9 +2,10 @@
 district, beat and community-area polygons in the database, no tiles and no map library.
 
 Geometry is simplified with shapely (about 15 m) and projected from lon/lat to the SVG box with
-an equirectangular projection scaled by cos(latitude), true enough at a district's size. Each
-organisation covering part of the district gets a colour; its community areas and beats are
-filled in it (translucent, so overlaps show), and a whole-district coverage is an outline.
+an equirectangular projection scaled by cos(latitude), true enough at a district's size. The
+main map shades each community area (its part inside the district) by how many organisations
+cover it; each organisation also gets a small map of its own coverage here (its community
+areas, its beats, or the whole district), drawn over the same outline.
 """
 
 import math
@@ -18,7 +19,6 @@ from .models import CommunityArea, Coverage, District, Organization
 WIDTH = 640
 PAD = 8
 TOLERANCE = 0.00015  # degrees, about 15 m
-PALETTE = ["#1d5c96", "#b3261e", "#1f6f43", "#8a5a00", "#6a3d9a", "#0f7c7c", "#c2185b", "#455a64"]
 
 
 @dataclass
@@ -32,7 +32,6 @@ class MapShape:
 @dataclass
 class OrgLayer:
     organization: Organization
-    colour: str
     shapes: list[MapShape] = field(default_factory=list)
     whole_district: bool = False
     places: list[str] = field(default_factory=list)
@@ -46,6 +45,9 @@ class CoverageMap:
     beats: list[MapShape]
     areas: list[MapShape]
     layers: list[OrgLayer]
+    # (shape, number of organisations covering it, shade class), one per community-area piece
+    counts: list[tuple[MapShape, int, str]] = field(default_factory=list)
+    levels: list[tuple[str, str]] = field(default_factory=list)  # (shade class, legend label)
 
 
 class _Projection:
@@ -92,18 +94,21 @@ def coverage_map(district: District, organizations: list[Organization], area_num
         clipped = shape(area.boundary).buffer(0).intersection(outline)
         if not clipped.is_empty:
             areas[area.pk] = (area.display_name, clipped.simplify(TOLERANCE, preserve_topology=True))
-    layers = []
+    layers, area_orgs = [], {pk: set() for pk in areas}
     coverage = Coverage.objects.filter(organization__in=organizations).select_related("community_area", "beat")
     by_org: dict[int, list[Coverage]] = {}
     for row in coverage:
         by_org.setdefault(row.organization_id, []).append(row)
-    for index, organization in enumerate(organizations):
-        layer = OrgLayer(organization=organization, colour=PALETTE[index % len(PALETTE)])
+    for organization in organizations:
+        layer = OrgLayer(organization=organization)
         for row in by_org.get(organization.pk, []):
             if row.district_id == district.pk:
                 layer.whole_district = True
                 layer.places.append(district.label)
+                for orgs in area_orgs.values():
+                    orgs.add(organization.pk)
             elif row.community_area_id in areas:
+                area_orgs[row.community_area_id].add(organization.pk)
                 name, geom = areas[row.community_area_id]
                 layer.shapes.append(projection.shape(geom))
                 layer.places.append(name)
@@ -112,12 +117,23 @@ def coverage_map(district: District, organizations: list[Organization], area_num
                 layer.shapes.append(projection.shape(geom))
                 layer.places.append(_("Beat %(number)s") % {"number": number})
         layers.append(layer)
+    counts = [(projection.shape(geom, name), len(area_orgs[pk]), _shade(len(area_orgs[pk])))
+              for pk, (name, geom) in areas.items()]
     return CoverageMap(
         width=WIDTH, height=projection.height, district=projection.shape(simplified, district.label),
         beats=[projection.shape(geom, number) for number, geom in beats.values()],
         areas=[projection.shape(geom, name) for name, geom in areas.values()],
-        layers=layers,
+        layers=layers, counts=counts, levels=_levels(),
     )
+
+
+def _shade(count: int) -> str:
+    return f"shade-{min(count, 3)}"
+
+
+def _levels() -> list[tuple[str, str]]:
+    return [("shade-0", _("No organisation")), ("shade-1", _("1 organisation")),
+            ("shade-2", _("2 organisations")), ("shade-3", _("3 or more"))]
 
 
 def _areas(numbers: set[int]):

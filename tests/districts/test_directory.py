@@ -41,9 +41,16 @@ def test_the_map_is_inline_svg_drawn_from_the_polygons(client, analyst, liaison)
     client.force_login(analyst)
     body = client.get("/directory/007/").content.decode()
     svg = body[body.index("<svg class=\"coverage-map\""):body.index("</svg>", body.index("coverage-map")) + 6]
-    beats = re.findall(r'<path class="beat" d="M[\d., LMZ]+"', svg)
+    defs = svg[svg.index('<g id="district-beats">'):svg.index("</g>")]
+    beats = re.findall(r'<path d="M[\d., LMZ]+"', defs)
     assert len(beats) >= 10  # the 7th District's beats
-    assert re.search(r'<path class="coverage" fill="#[0-9a-f]{6}" d="M[\d., LMZ]+"><title>Public Equity</title>', svg)
+    # Each community area shaded by how many organisations cover it (Public Equity, READI, TADC).
+    assert re.search(r'<path class="count shade-3" d="M[\d., LMZ]+"><title>Englewood: 3 organisations</title>', svg)
+    # Public Equity's own small map fills its areas over the same outline.
+    card = body[body.index('aria-label="Where Public Equity covers this district"'):]
+    card = card[:card.index("</svg>")]
+    assert len(re.findall(r'<path class="mine" d="M[\d., LMZ]+"', card)) == 3  # 3 areas in the 7th
+    assert '<use href="#district-outline"' in card
     assert ">Englewood</text>" in svg and ">West Englewood</text>" in svg
     coords = [float(n) for n in re.findall(r"[\d.]+", " ".join(re.findall(r' d="([^"]+)"', svg)))]
     width, height = (float(n) for n in re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).groups())

@@ -9,6 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from districts.models import Organization
 from protocols.models import OnboardingSignOff, Pathway
 from reviews.selectors import Month
 from reviews.services import review_attendance_add, review_create
@@ -58,6 +59,9 @@ def check_on_phone_and_desk(page, name):
 
 
 def test_a_new_commander_walks_through_onboarding_to_sign_off(page, live_server, seeded, commander, analyst):
+    Organization.objects.filter(name="Public Equity").update(  # made up: a 555 number, example.org
+        liaison_name="Aisha Brown", liaison_title="Director of outreach", liaison_phone="+13125550142",
+        liaison_email="liaison@example.org")
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(commander.username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -76,8 +80,9 @@ def test_a_new_commander_walks_through_onboarding_to_sign_off(page, live_server,
 
     page.get_by_role("link", name="Open the directory").click()
     expect(page.locator("h1")).to_have_text("District 7 (Englewood)")
-    expect(page.locator("svg.coverage-map path.beat").first).to_be_attached()
-    expect(page.locator(".directory-org h3", has_text="Public Equity")).to_be_visible()
+    expect(page.locator("svg.coverage-map path.count").first).to_be_attached()
+    liaison = page.locator(".directory-org", has_text="Public Equity")
+    expect(liaison).to_contain_text("Aisha Brown, Director of outreach")
     check_on_phone_and_desk(page, "directory-map")
     page.go_back()
     page.get_by_role("button", name="I have met them").click()
