@@ -295,3 +295,19 @@ def test_a_user_without_a_membership_is_refused(client, seeded):
     nobody.membership.delete()
     client.force_login(nobody)
     assert client.get("/protocols/").status_code == 403
+
+
+def test_the_reminder_email_is_in_the_signers_language(seeded, admin_user, worker, django_capture_on_commit_callbacks):
+    worker.membership.language = "es"
+    worker.membership.save()
+    document = seeded["common-vision"]
+    protocol_acknowledge(actor=worker, document=document, number=1, language="es")
+    with django_capture_on_commit_callbacks(execute=True):
+        protocol_version_publish(actor=admin_user, document=document, language="en", title="Common vision",
+                                 body="Restated.", effective_on=date(2026, 4, 1))
+    (message,) = mail.outbox
+    assert message.to == [worker.email]
+    # Version 2 exists in English only so far: its title is the English one, the message Spanish.
+    assert message.subject == "Cambió un protocolo: «Common vision», versión 2"
+    assert "Léala y acéptela de nuevo en el portal" in message.body
+    assert "/protocols/common-vision/" in message.body
