@@ -15,7 +15,7 @@ from protocols.models import ProtocolDocument, ProtocolNotice, ProtocolVersion
 from protocols.rendering import render_markdown
 from tests.conftest import make_member
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.mark.parametrize("text", [

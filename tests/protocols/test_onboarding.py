@@ -12,7 +12,7 @@ from protocols.onboarding import progress_of, team_progress, team_visible_to
 from reviews.selectors import Month
 from reviews.services import review_attendance_add, review_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def _step(user, kind):
