@@ -62,6 +62,12 @@ class ProtocolVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.document.slug} v{self.number} ({self.language})"
 
+    def save(self, *args, **kwargs):
+        # What someone signed must stay what they read: a change is a new version, never an edit.
+        if not self._state.adding:
+            raise ValueError("A published protocol version is never changed; publish a new version.")
+        super().save(*args, **kwargs)
+
 
 class ProtocolAcknowledgement(models.Model):
     """A person's signature: they read version `number` of the document (in `language`)."""

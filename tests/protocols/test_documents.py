@@ -311,3 +311,12 @@ def test_the_reminder_email_is_in_the_signers_language(seeded, admin_user, worke
     assert message.subject == "Cambió un protocolo: «Common vision», versión 2"
     assert "Léala y acéptela de nuevo en el portal" in message.body
     assert "/protocols/common-vision/" in message.body
+
+
+def test_a_published_version_is_never_edited(seeded):
+    version = seeded["common-vision"].versions.get(number=1, language="en")
+    version.body = "Rewritten behind the signers' backs."
+    with pytest.raises(ValueError, match="never changed"):
+        version.save()
+    version.refresh_from_db()
+    assert "Outreach workers are not informants" in version.body
