@@ -35,6 +35,8 @@ urlpatterns = [
     path("accounts/", include(account_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("districts.urls")),
+    path("", include("protocols.urls")),
     path("", include("notifications.urls")),
     path("", include("responses.urls")),
     path("", include("reviews.urls")),

@@ -64,6 +64,7 @@ def seed(stdout) -> None:
         _mark_pilots(stdout)
         _accounts(stdout)
         _channels()
+        _liaisons()
 
 
 def _mark_pilots(stdout) -> None:
@@ -121,3 +122,13 @@ def _channels() -> None:
                              (Channel.Kind.SMS, f"+1312555{user.pk:04d}")]:
             Channel.objects.get_or_create(organization=membership.organization, user=user, kind=kind,
                                           defaults={"target": target})
+
+
+def _liaisons() -> None:
+    """Demo only: a made-up liaison for CPD (555 numbers, example.org addresses) for each
+    organisation that has none, so the directory shows what a recorded liaison looks like."""
+    for organization in Organization.objects.filter(liaison_phone="", liaison_email=""):
+        organization.liaison_title = "Liaison for CPD (demo)"
+        organization.liaison_phone = f"+1312555{organization.pk % 10000:04d}"
+        organization.liaison_email = f"liaison-{organization.pk}@example.org"
+        organization.save(update_fields=["liaison_title", "liaison_phone", "liaison_email"])

@@ -132,6 +132,12 @@ class Organization(models.Model):
     signed_on = models.DateField(null=True, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
+    # The organisation's liaison contact for CPD (rules of engagement: they speak to the district
+    # commander the same day when something goes wrong). Shown in the organisation directory.
+    liaison_name = models.CharField(max_length=120, blank=True)
+    liaison_title = models.CharField(max_length=120, blank=True)
+    liaison_phone = models.CharField(max_length=32, blank=True)
+    liaison_email = models.EmailField(blank=True)
     # Escalation policy: minutes without acknowledgement before each step.
     ack_window_minutes = models.PositiveSmallIntegerField(default=10)
     # Consent: which optional fields of the agreed summary CPD and analysts may see.

@@ -191,3 +191,36 @@ def organization_channel(organization: Organization, code) -> Channel | None:
 def user_tokens_live(user):
     """The user's API tokens that still work, newest first (the account page lists them)."""
     return UserToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+# --- the organisation directory -------------------------------------------------------------------
+
+
+def directory_districts(scope) -> QuerySet[District]:
+    """The districts the directory lists first for this reader: an outreach member's organisation's
+    districts (where it covers something), everyone else's the pilot districts."""
+    districts = districts_all().order_by("number")
+    if scope.is_outreach:
+        coverage = Coverage.objects.filter(organization_id=scope.organization_id)
+        ids = set(coverage.filter(district__isnull=False).values_list("district_id", flat=True))
+        ids |= set(coverage.filter(beat__isnull=False).values_list("beat__district_id", flat=True))
+        areas = list(coverage.filter(community_area__isnull=False).values_list("community_area__number", flat=True))
+        for district in districts_all().filter(boundary__isnull=False).only("number"):
+            if set(geo.community_areas_in_district(district.number)) & set(areas):
+                ids.add(district.pk)
+        return districts.filter(pk__in=ids)
+    return districts.filter(is_pilot=True)
+
+
+def directory_district(number) -> tuple[District, list[Organization], set[int]] | None:
+    """One district of the directory: the district (with its beats' boundaries), the organisations
+    covering it with `places_here`, and the numbers of its community areas. None for an unknown
+    number."""
+    try:
+        number = normalise_district(number)
+    except ValueError:
+        return None
+    district = District.objects.filter(number=number).prefetch_related("beats").first()
+    if district is None:
+        return None
+    area_numbers = set(geo.community_areas_in_district(district.number))
+    organizations = list(organizations_in_district(district))
+    return district, organizations, area_numbers

@@ -36,6 +36,7 @@ from core.exceptions import Conflict, NotAllowed
 from districts.access import scope_of
 from districts.models import District, Membership, Organization, Role
 from notifications.models import Notification
+from protocols.onboarding import onboarding_review_attended
 
 from . import report
 from .models import ActionItem, MonthlyReport, MonthlySummary, Review, ReviewAttendance, ReviewDistrict, ReviewTheme
@@ -270,6 +271,8 @@ def review_attendance_add(*, actor, review: Review, user=None, name: str = "", o
                                               organization=organization, present=present)
         audit_log(actor=actor, source=source, action="review.attendance_added", obj=locked,
                   data={"person": "user" if user else "named", "present": present})
+        if user is not None and present:  # the onboarding step "sit in a monthly review"
+            onboarding_review_attended(user=user, review_code=str(locked.code))
     return row
 
 
