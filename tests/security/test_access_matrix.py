@@ -153,6 +153,24 @@ PAGES: dict[str, Row] = {
     "responses:push_subscribe": post("/outreach/push/", **each(OUTREACH, BAD)),
     "responses:service_worker": get("/sw.js", anonymous=OK, others=OK),
     # --- the organisation's supervisor ----------------------------------------------------
+    # --- the Professional Understanding: protocols, the directory, onboarding ------------------
+    "districts:directory": get("/directory/", others=OK, **each(CPD, REDIRECT)),  # CPD: their district's
+    "districts:directory_district": get("/directory/007/", others=OK),
+    "protocols:documents": get("/protocols/", others=OK),
+    "protocols:document": get("/protocols/common-vision/", others=OK),
+    "protocols:document_version": get("/protocols/common-vision/v1/", others=OK),
+    "protocols:document_history": get("/protocols/common-vision/history/", others=OK),
+    "protocols:document_diff": get("/protocols/common-vision/diff/", others=BAD),  # one version: nothing to compare
+    "protocols:acknowledge": post("/protocols/common-vision/acknowledge/", others=BAD),
+    "protocols:document_create": get("/protocols/new/", admin=OK),
+    "protocols:version_create": get("/protocols/common-vision/publish/", admin=OK),
+    "protocols:onboarding": get("/onboarding/", **each((*CPD, *OUTREACH), OK)),
+    "protocols:onboarding_step_done": post("/onboarding/steps/00000000-0000-4000-8000-000000000000/done/",
+                                           **each((*CPD, *OUTREACH), MISSING)),
+    "protocols:onboarding_check": post("/onboarding/steps/00000000-0000-4000-8000-000000000000/check/",
+                                       **each((*CPD, *OUTREACH), MISSING)),
+    "protocols:onboarding_sign_off": post("/onboarding/sign-off/", **each((*CPD, *OUTREACH), BAD)),
+    "protocols:onboarding_team": get("/onboarding/team/", admin=OK, cpd_commander=OK),
     "responses:team": get("/team/", outreach_supervisor=OK),
     "responses:access_log": get("/team/access-log/", outreach_supervisor=OK),
     # The organisation's own records, notes included: its supervisor only (canary search: nobody else).
