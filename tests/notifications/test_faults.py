@@ -144,7 +144,7 @@ def test_a_permanent_failure_is_dead_at_once_and_the_fallback_channel_is_tried(
     wait_until(settled, timeout=30, what="dead and fallback sent\n" + stack.logs())
     figures = report(capsys, "permanent failure", [notification], receiver, None)
     webhook.refresh_from_db()
-    assert figures["dead"] == 1 and webhook.attempts == 1 and "410" in webhook.last_error
+    assert figures["dead"] == 1 and webhook.attempts == 1 and "(gone)" in webhook.last_error  # the 410, as a reason
     fallback = notification.deliveries.get(purpose=Delivery.Purpose.FALLBACK)
     assert fallback.channel == fallback_channel and fallback.payload["fallback_for"] == str(webhook.code)
     assert Event.objects.filter(action="delivery.dead", object_code=str(webhook.code)).exists()
