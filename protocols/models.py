@@ -1,0 +1,3 @@
+from .models_playbooks import Place, Playbook
+
+__all__ = ["Place", "Playbook"]
