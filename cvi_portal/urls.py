@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),
+    path("protocols/", include("protocols.urls_playbooks")),
     path("", include("responses.urls")),
     path("", include("reviews.urls")),
     path("api/", include("cvi_portal.api_urls")),
