@@ -125,8 +125,8 @@ class IncidentOutput(serializers.Serializer):
     entered_by = serializers.CharField(source="entered_by.username", allow_null=True, default=None)
     updated_at = utc_datetime()
     gathering = serializers.CharField(allow_blank=True)
-    scenarios = serializers.SlugRelatedField(
-        many=True, read_only=True, slug_field="code",
+    scenarios = serializers.ListField(
+        child=serializers.CharField(), source="scenario_codes", read_only=True,
         help_text="Matched scenario playbook codes (e.g. fatal, youth), matched when entered or corrected.")
     notifications = IncidentNotificationOutput(many=True)
 
@@ -285,7 +285,8 @@ class OutreachIncidentOutput(serializers.Serializer):
     hospital = serializers.CharField(source="hospital.name", allow_null=True, default=None)
     scene_status = serializers.ChoiceField(choices=Incident.SceneStatus.choices, allow_null=True)
     note = serializers.CharField(allow_blank=True, allow_null=True)
-    scenarios = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    scenarios = serializers.ListField(child=serializers.CharField(), source="scenario_codes", read_only=True,
+                                      help_text="Matched scenario playbook codes; empty for a limited relay.")
     updated_at = utc_datetime()
 
     # A limited relay (victim services) carries the place and the number of victims only.

@@ -74,6 +74,11 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"{self.rd_number or self.code} {self.block}"
 
+    @property
+    def scenario_codes(self) -> list[str]:
+        """The matched playbooks' codes, most specific first (reads a prefetch when there is one)."""
+        return [p.code for p in sorted(self.scenarios.all(), key=lambda p: (p.position, p.code))]
+
 
 class Victim(models.Model):
     class AgeBand(models.TextChoices):
