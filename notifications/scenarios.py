@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.utils.translation import override
 
+from audit.services import audit_log
 from districts.models import Organization
 from protocols.matching import IncidentFacts, Neighbour, active_playbooks, box, playbooks_matching, repeat_window
 from protocols.models import Playbook
@@ -82,3 +83,18 @@ def partner_routes(incident: Incident, playbooks: list[Playbook], *, skip: set[i
                 if organization.pk not in skip and organization.pk not in routes:
                     routes[organization.pk] = Route(organization=organization, reason=reason[:200])
     return list(routes.values())
+
+
+def scenarios_rematch(*, incidents, actor=None) -> int:
+    """Match stored incidents again (after a playbook was edited, or for imported history) and
+    store the result, notifying nobody: a partner hears of an incident only when it is entered
+    or corrected. Returns how many incidents were matched."""
+    playbooks = active_playbooks()
+    count = 0
+    for incident in incidents.select_related("hospital").iterator(chunk_size=500):
+        matched = playbooks_matching(incident_facts(incident, playbooks), playbooks) if playbooks else []
+        incident.scenarios.set(matched)
+        count += 1
+    audit_log(actor=actor, source="system", action="scenarios.rematched",
+              data={"incidents": count, "playbooks": [p.code for p in playbooks]})
+    return count

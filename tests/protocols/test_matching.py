@@ -2,12 +2,14 @@
 matches are stored with the incident when it is entered and when it is corrected."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from notifications.models import Incident
-from notifications.services import incident_correct, incident_create
+from notifications.services import incident_correct, incident_create, incident_import
 from protocols.matching import metres_between
 from protocols.services_playbooks import places_import
 from tests.conftest import ENGLEWOOD_POINT
@@ -94,3 +96,12 @@ def test_a_correction_rematches_the_playbooks(playbooks, cpd_user):
 
 def test_without_playbooks_an_incident_matches_nothing(cpd_user):
     assert codes(enter(cpd_user, victims=[_v(fatal=True)])) == set()
+
+
+def test_matching_history_again_stores_the_scenarios_and_notifies_nobody(playbooks, englewood):
+    incident, _ = incident_import(actor=None, rd_number="JH100001", occurred_at="2025-06-01T22:10:00-05:00",
+                                  block="6300 S HALSTED ST", district="007", victims=[_v("0-19", fatal=True)])
+    assert codes(incident) == set()  # an import matches nothing by itself
+    call_command("match_scenarios", "--since", "2025-01-01", stdout=StringIO())
+    assert codes(incident) == {"fatal", "youth", "standard"}
+    assert not incident.notifications.exists()

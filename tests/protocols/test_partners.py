@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from districts.models import Channel, Hospital, Organization
 from notifications.api import NotificationOutput
 from notifications.models import Delivery, Notification
 from notifications.services import incident_correct, incident_create
-from tests.conftest import ENGLEWOOD_POINT
+from tests.conftest import ENGLEWOOD_POINT, make_member
 
 SURVIVORS = "Chicago Survivors"
 UCM_PROGRAMME = "UChicago Medicine Violence Recovery Program"
@@ -103,3 +104,17 @@ def test_a_covering_organisation_sees_the_playbooks_in_its_message(partner_lists
         enter(cpd_user, victims=[_v(fatal=True)])
     sent = [m for m in mail.outbox if m.to == ["pe@example.org"]]
     assert "Playbooks: Fatal shooting, A young person was shot (0-19), Scene response" in sent[0].body
+
+
+def test_a_victim_services_member_sees_the_place_and_the_count_only(client, partner_lists, cpd_user):
+    member = make_member("vera_survivors", "outreach_worker", organization=SURVIVORS)
+    incident = enter(cpd_user, victims=[_v(fatal=True), _v()], hospital="UCM")
+    notification = partner_notifications(incident, SURVIVORS).get()
+    client.force_login(member)
+    body = client.get(reverse("responses:incident", args=[notification.code])).content.decode()
+    assert "6300 S HALSTED ST" in body and "CPD relays the place and the number of victims" in body
+    for withheld in ("killed", "University of Chicago", "Family at the scene", "0–19", "Fatal shooting"):
+        assert withheld not in body
+    assert "Victim services: reach the family through your own channels" in body  # the partner's steps
+    feed = client.get(reverse("responses:feed")).content.decode()
+    assert "6300 S HALSTED ST" in feed and "killed" not in feed and "Fatal shooting" not in feed
