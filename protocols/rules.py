@@ -103,10 +103,18 @@ def playbook_errors(*, code: str, title: str, rules, partner_types, checklists) 
         errors.setdefault("checklists", []).append(
             _("“%(role)s” is not a checklist role (known: %(known)s).") % {
                 "role": sorted(set(checklists) - set(ROLES))[0], "known": ", ".join(ROLES)})
+    elif any(len(_steps(steps)) != len(steps) for steps in checklists.values()):
+        errors.setdefault("checklists", []).append(
+            _("Each checklist step is {\"en\": text, \"es\": text}, the English not empty."))
     return errors
+
+
+def _step_ok(step) -> bool:
+    return (isinstance(step, dict) and isinstance(step.get("en"), str) and bool(step["en"].strip())
+            and isinstance(step.get("es", ""), str) and set(step) <= {"en", "es"})
 
 
 def _steps(steps) -> list:
     if not isinstance(steps, list):
         return []
-    return [s for s in steps if isinstance(s, dict) and str(s.get("en", "")).strip()]
+    return [step for step in steps if _step_ok(step)]

@@ -79,8 +79,9 @@ def _feed_item(notification: Notification) -> dict:
     known = incident.hospital is not None and incident.hospital.code != "UNKNOWN"
     hospital = incident.hospital.name.split(" (")[0] if known else ""
     limited = notification.relay == Notification.Relay.LIMITED
+    # A playbook without rules applies to every shooting: no need for a chip on every item.
     scenarios = [] if limited else [p.title_in(translation.get_language()) for p in incident.scenarios.all()
-                                    if p.code != "standard"]
+                                    if p.rules]
     return {"n": notification, "incident": incident, "hospital": hospital, "limited": limited, "scenarios": scenarios,
             "ago": timesince(incident.occurred_at, depth=1),
             "waiting": notification.acknowledged_at is None,

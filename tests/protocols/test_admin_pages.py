@@ -149,3 +149,10 @@ def test_removing_a_place_needs_a_post(client, admin_user):
     client.force_login(admin_user)
     upload(client, PLACES)
     assert client.get(reverse("playbooks:place_remove", args=[Place.objects.get().code])).status_code == 405
+
+
+def test_a_checklist_step_that_is_not_text_is_refused(admin_user):
+    with pytest.raises(ValidationError) as refused:
+        playbook_save(actor=admin_user, code="x", title="X", rules=[],
+                      checklists={"outreach": [{"en": "Go."}, "a bare string", {"en": ""}]})
+    assert "Each checklist step is" in refused.value.message_dict["checklists"][0]
