@@ -17,10 +17,19 @@ from django.utils.translation import override
 
 from audit.services import audit_log
 from districts.models import Organization
-from protocols.matching import IncidentFacts, Neighbour, active_playbooks, box, playbooks_matching, repeat_window
+from protocols.matching import (
+    IncidentFacts,
+    Neighbour,
+    PointIndex,
+    active_playbooks,
+    box,
+    places_index,
+    playbooks_matching,
+    repeat_window,
+)
 from protocols.models import Playbook
 
-from .models import Incident, Notification
+from .models import Incident, Notification, Victim
 from .routing import Route
 
 # CPD's own policy: a victim-services partner hears the place and the number of victims only.
@@ -86,15 +95,52 @@ def partner_routes(incident: Incident, playbooks: list[Playbook], *, skip: set[i
 
 
 def scenarios_rematch(*, incidents, actor=None) -> int:
-    """Match stored incidents again (after a playbook was edited, or for imported history) and
-    store the result, notifying nobody: a partner hears of an incident only when it is entered
-    or corrected. Returns how many incidents were matched."""
+    """Match stored incidents again (imported history, or after a playbook was edited) and store
+    the result, notifying nobody: a partner hears of an incident only when it is entered or
+    corrected. Matches in bulk: a few queries whatever the number of incidents (victims, the
+    shootings near each in time and place, and the places are read once). Returns how many
+    incidents were matched; call it inside a transaction."""
     playbooks = active_playbooks()
-    count = 0
-    for incident in incidents.select_related("hospital").iterator(chunk_size=500):
-        matched = playbooks_matching(incident_facts(incident, playbooks), playbooks) if playbooks else []
-        incident.scenarios.set(matched)
-        count += 1
+    rows = list(incidents.values_list("pk", "victim_count", "fatal_count", "hospital__code",
+                                      "hospital__adult_trauma_level", "hospital__pediatric_trauma_level",
+                                      "latitude", "longitude", "occurred_at", "gathering"))
+    if not rows:
+        return 0
+    ids = [row[0] for row in rows]
+    bands: dict[int, list[str]] = {}
+    for incident_id, band in Victim.objects.filter(incident_id__in=ids).values_list("incident_id", "age_band"):
+        bands.setdefault(incident_id, []).append(band)
+    window = repeat_window(playbooks)
+    others = _others_index(rows, window)
+    places = places_index()
+    Through = Incident.scenarios.through
+    links = []
+    for pk, victims, fatal, code, adult, paediatric, latitude, longitude, occurred_at, gathering in rows:
+        neighbours = ()
+        if others is not None and latitude is not None and longitude is not None:
+            neighbours = tuple(n for other, n in others.near(latitude, longitude, window[0]) if other != pk)
+        facts = IncidentFacts(victim_count=victims, fatal_count=fatal, age_bands=tuple(bands.get(pk, ())),
+                              hospital=code, trauma_centre=bool(adult or paediatric), latitude=latitude,
+                              longitude=longitude, occurred_at=occurred_at, gathering=gathering,
+                              neighbours=neighbours)
+        links += [Through(incident_id=pk, playbook_id=p.pk) for p in playbooks_matching(facts, playbooks,
+                                                                                        places=places)]
+    Through.objects.filter(incident_id__in=ids).delete()
+    Through.objects.bulk_create(links, batch_size=2000)
     audit_log(actor=actor, source="system", action="scenarios.rematched",
-              data={"incidents": count, "playbooks": [p.code for p in playbooks]})
-    return count
+              data={"incidents": len(rows), "playbooks": [p.code for p in playbooks]})
+    return len(rows)
+
+
+def _others_index(rows, window: tuple[int, int] | None) -> PointIndex | None:
+    """Every shooting with a point in the time the rows span (plus the repeat window), indexed."""
+    if window is None:
+        return None
+    metres, days = window
+    times = [row[8] for row in rows]
+    others = Incident.objects.filter(
+        latitude__isnull=False, longitude__isnull=False,
+        occurred_at__gte=min(times) - timedelta(days=days), occurred_at__lte=max(times) + timedelta(days=days),
+    ).values_list("pk", "latitude", "longitude", "occurred_at")
+    return PointIndex([(lat, lon, (pk, Neighbour(lat, lon, at))) for pk, lat, lon, at in others],
+                      cell_metres=max(metres, 1))

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from .models_playbooks import Place, Playbook
 
 EARTH_METRES = 6_371_000
+MAX_PLACE_METRES = 1000  # rules.MAX_METRES: the largest distance a place or repeat rule may name
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,44 @@ def repeat_window(playbooks: list[Playbook] | None = None) -> tuple[int, int] | 
     return max(int(r["metres"]) for r in rules), max(int(r["days"]) for r in rules)
 
 
-def _near_place(facts: IncidentFacts, kinds: list[str], metres: int) -> bool:
+class PointIndex:
+    """Points in square cells of `cell_metres`, to find the ones near a point without a query
+    per point (matching many stored incidents at once). Each point carries a payload."""
+
+    def __init__(self, points, *, cell_metres: float):
+        self.dlat = cell_metres / 111_320
+        self.cells: dict[tuple[int, int], list] = {}
+        for latitude, longitude, payload in points:
+            self.cells.setdefault(self._cell(latitude, longitude), []).append((latitude, longitude, payload))
+
+    def _cell(self, latitude: float, longitude: float) -> tuple[int, int]:
+        # Longitude cells are as wide as latitude ones in degrees: narrower on the ground, never wider.
+        return int(latitude // self.dlat), int(longitude // self.dlat)
+
+    def near(self, latitude: float, longitude: float, metres: float) -> list:
+        """Payloads of the points within `metres` (at most one cell size) of the point."""
+        row, col = self._cell(latitude, longitude)
+        span = 1 + int(metres / 111_320 / self.dlat / max(math.cos(math.radians(latitude)), 0.01))
+        found = []
+        for r in range(row - 1, row + 2):
+            for c in range(col - span, col + span + 1):
+                for lat, lon, payload in self.cells.get((r, c), ()):
+                    if metres_between(latitude, longitude, lat, lon) <= metres:
+                        found.append(payload)
+        return found
+
+
+def places_index() -> PointIndex:
+    """Every listed place, by kind, for matching many incidents at once."""
+    rows = Place.objects.values_list("latitude", "longitude", "kind")
+    return PointIndex([(lat, lon, kind) for lat, lon, kind in rows], cell_metres=MAX_PLACE_METRES)
+
+
+def _near_place(facts: IncidentFacts, kinds: list[str], metres: int, places: PointIndex | None = None) -> bool:
     if facts.latitude is None or facts.longitude is None:
         return False
+    if places is not None:
+        return any(kind in kinds for kind in places.near(facts.latitude, facts.longitude, metres))
     candidates = Place.objects.filter(kind__in=kinds, **box(facts.latitude, facts.longitude, metres))
     return any(metres_between(facts.latitude, facts.longitude, p.latitude, p.longitude) <= metres
                for p in candidates.only("latitude", "longitude"))
@@ -79,8 +115,9 @@ def _near_place(facts: IncidentFacts, kinds: list[str], metres: int) -> bool:
 def _repeat(facts: IncidentFacts, metres: int, days: int) -> bool:
     if facts.latitude is None or facts.longitude is None or facts.occurred_at is None:
         return False
+    # A repeat follows another shooting: the earlier one (or one at the same moment) counts.
     window = timedelta(days=days)
-    return any(abs(n.occurred_at - facts.occurred_at) <= window
+    return any(timedelta(0) <= facts.occurred_at - n.occurred_at <= window
                and metres_between(facts.latitude, facts.longitude, n.latitude, n.longitude) <= metres
                for n in facts.neighbours)
 
@@ -90,7 +127,7 @@ def _values(rule: dict) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def rule_holds(rule: dict, facts: IncidentFacts) -> bool:
+def rule_holds(rule: dict, facts: IncidentFacts, places: PointIndex | None = None) -> bool:
     name, op, value = rule["field"], rule["op"], rule.get("value")
     if name in ("victim_count", "fatal_count"):
         count = getattr(facts, name)
@@ -101,7 +138,7 @@ def rule_holds(rule: dict, facts: IncidentFacts) -> bool:
         taken = facts.hospital not in (None, "", "UNKNOWN")
         return taken and (value == "any" or facts.trauma_centre)
     if name == "place":
-        return _near_place(facts, _values(rule), int(rule["metres"]))
+        return _near_place(facts, _values(rule), int(rule["metres"]), places)
     if name == "repeat":
         return _repeat(facts, int(rule["metres"]), int(rule["days"]))
     if name == "gathering":
@@ -109,7 +146,9 @@ def rule_holds(rule: dict, facts: IncidentFacts) -> bool:
     return False  # a field the declared set no longer knows never matches
 
 
-def playbooks_matching(facts: IncidentFacts, playbooks: list[Playbook] | None = None) -> list[Playbook]:
-    """The active playbooks whose every rule holds, most specific (lowest position) first."""
+def playbooks_matching(facts: IncidentFacts, playbooks: list[Playbook] | None = None, *,
+                       places: PointIndex | None = None) -> list[Playbook]:
+    """The active playbooks whose every rule holds, most specific (lowest position) first.
+    `places` (a `places_index()`) replaces the query per place rule when matching in bulk."""
     playbooks = active_playbooks() if playbooks is None else playbooks
-    return [p for p in playbooks if all(rule_holds(rule, facts) for rule in p.rules)]
+    return [p for p in playbooks if all(rule_holds(rule, facts, places) for rule in p.rules)]

@@ -75,6 +75,13 @@ def test_a_repeat_shooting_within_a_block_and_14_days_matches(playbooks, cpd_use
     assert codes(enter(cpd_user, point=NORTH_150)) == {"repeat", "standard"}
 
 
+def test_the_earlier_shooting_is_not_a_repeat_of_the_later_one(playbooks, cpd_user):
+    first = enter(cpd_user, point=ENGLEWOOD_POINT, minutes_ago=3 * 24 * 60)
+    enter(cpd_user, point=NORTH_150)
+    call_command("match_scenarios", stdout=StringIO())
+    assert "repeat" not in codes(first)
+
+
 def test_a_shooting_200_m_away_is_not_a_repeat(playbooks, cpd_user):
     enter(cpd_user, point=ENGLEWOOD_POINT, minutes_ago=2 * 24 * 60)
     assert "repeat" not in codes(enter(cpd_user, point=NORTH_200))
@@ -105,3 +112,15 @@ def test_matching_history_again_stores_the_scenarios_and_notifies_nobody(playboo
     call_command("match_scenarios", "--since", "2025-01-01", stdout=StringIO())
     assert codes(incident) == {"fatal", "youth", "standard"}
     assert not incident.notifications.exists()
+
+
+def test_matching_in_bulk_agrees_with_matching_each_incident(playbooks, cpd_user, school_nearby):
+    made = [enter(cpd_user, point=ENGLEWOOD_POINT, minutes_ago=13 * 24 * 60, victims=[_v("0-19")]),
+            enter(cpd_user, point=NORTH_150, victims=[_v(), _v()], hospital="UCM"),
+            enter(cpd_user, point=NORTH_200, minutes_ago=20, gathering="vigil"),
+            enter(cpd_user, point=FAR_AWAY, victims=[_v(fatal=True)] * 4)]
+    one_by_one = {incident.pk: codes(incident) for incident in made}
+    assert one_by_one[made[0].pk] >= {"sensitive_place", "youth"}
+    assert one_by_one[made[1].pk] >= {"repeat", "multiple", "hospital"}
+    call_command("match_scenarios", stdout=StringIO())
+    assert {incident.pk: codes(incident) for incident in made} == one_by_one
