@@ -29,6 +29,7 @@ FIELDS = {
     "gathering": {"ops": ("in",), "value": GATHERINGS},
 }
 ROLES = tuple(Playbook.Role.values)
+RESERVED_CODES = {"new"}  # the page that adds a playbook is playbooks/new/
 
 
 def _number(value, low: int, high: int) -> bool:
@@ -84,6 +85,8 @@ def playbook_errors(*, code: str, title: str, rules, partner_types, checklists) 
     errors: dict[str, list[str]] = {}
     if not code or not title:
         errors.setdefault("title" if not title else "code", []).append(_("Give the playbook a code and a title."))
+    elif code in RESERVED_CODES:
+        errors.setdefault("code", []).append(_("“%(code)s” is reserved: choose another code.") % {"code": code})
     if not isinstance(rules, list):
         errors.setdefault("rules", []).append(_("The rules are a list."))
     else:

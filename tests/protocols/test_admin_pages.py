@@ -156,3 +156,9 @@ def test_a_checklist_step_that_is_not_text_is_refused(admin_user):
         playbook_save(actor=admin_user, code="x", title="X", rules=[],
                       checklists={"outreach": [{"en": "Go."}, "a bare string", {"en": ""}]})
     assert "Each checklist step is" in refused.value.message_dict["checklists"][0]
+
+
+def test_the_code_new_is_reserved_for_the_page_that_adds_a_playbook(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("playbooks:new"), form(code="new"))
+    assert response.status_code == 400 and "“new” is reserved" in response.content.decode()
