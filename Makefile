@@ -74,6 +74,9 @@ stack: venv
 	$(MANAGE) collectstatic --no-input -v0
 	$(MANAGE) load_geography
 	$(MANAGE) load_organizations
+	$(MANAGE) load_partners
+	$(MANAGE) load_playbooks
+	$(MANAGE) load_places
 	$(if $(filter 1,$(DEMO)),$(MANAGE) seed_demo,@echo "No accounts were created: see the README, 'The first administrator' (or make stack DEMO=1)")
 	@echo "Serving gunicorn on http://127.0.0.1:$(STACK_PORT), with the outbox relay, a Celery worker and beat (Ctrl-C stops all)."
 	.venv/bin/honcho start -f Procfile -p $(STACK_PORT)

@@ -36,6 +36,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("districts.urls")),
+    # Playbooks and places before the documents: /protocols/<slug>/ would take /protocols/playbooks/.
+    path("protocols/", include("protocols.urls_playbooks")),
     path("", include("protocols.urls")),
     path("", include("notifications.urls")),
     path("", include("responses.urls")),

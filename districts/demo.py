@@ -13,7 +13,7 @@ from django.db import transaction
 from audit.models import Event
 from audit.services import audit_log
 
-from .loaders import load_geography, load_organizations
+from .loaders import load_geography, load_organizations, load_partners
 from .models import Channel, District, Membership, OnCall, Organization, Role
 
 # Demo only: printed by seed_demo and documented in the README. Never use it elsewhere.
@@ -56,7 +56,7 @@ def demo_users() -> dict:
 
 
 def seed(stdout) -> None:
-    for result in [*load_geography(), load_organizations()]:
+    for result in [*load_geography(), load_organizations(), load_partners()]:
         for message in result.messages:
             stdout.write(message)
         stdout.write(result.summary)

@@ -297,6 +297,37 @@ def load_organizations(path: Path = DATA_DIR / "outreach_org_coverage.csv") -> L
     return result
 
 
+@transaction.atomic
+def load_partners(path: Path = DATA_DIR / "partner_organizations.csv") -> LoadResult:
+    """Partner organisations (hospital violence-intervention programmes, victim services, City
+    staff) and which hospitals' programme each is. Load the geography first (the hospitals)."""
+    result = LoadResult("partner organizations")
+    hospitals = {hospital.code: hospital for hospital in Hospital.objects.all()}
+    for row_number, row in _csv_rows(path):
+        name = (row.get("name") or "").strip()
+        partner_type = (row.get("partner_type") or "").strip()
+        codes = (row.get("hospitals") or "").split()
+        if not name:
+            result.reject(row_number, "no name")
+            continue
+        if partner_type not in Organization.PartnerType.values:
+            result.reject(row_number, f"{partner_type!r} is not a partner type")
+            continue
+        unknown = [code for code in codes if code not in hospitals]
+        if unknown:
+            result.reject(row_number, f"unknown hospital {unknown[0]!r} (load the geography first)")
+            continue
+        values = {"short_name": (row.get("short_name") or "").strip()[:40] or _short_name(name),
+                  "partner_type": partner_type}
+        result.count(*_upsert(Organization, {"name": name}, values))
+        organization = Organization.objects.get(name=name)
+        for code in codes:
+            if hospitals[code].violence_programme_id != organization.pk:
+                hospitals[code].violence_programme = organization
+                hospitals[code].save(update_fields=["violence_programme"])
+    return result
+
+
 def _short_name(name: str) -> str:
     """'READI Chicago (Heartland Alliance)' → 'READI Chicago'; '… (INVC)' keeps the acronym."""
     match = re.match(r"^(?P<head>.+?)\s*\((?P<inner>[^)]+)\)$", name)

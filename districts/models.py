@@ -103,6 +103,11 @@ class Hospital(models.Model):
     adult_trauma_level = models.CharField(max_length=4, blank=True)
     pediatric_trauma_level = models.CharField(max_length=4, blank=True)
     violence_intervention = models.CharField(max_length=300, blank=True)
+    # The hospital's violence-intervention programme as a partner organisation, where one is
+    # recorded: a victim taken here notifies it (the hospital playbook).
+    violence_programme = models.ForeignKey(
+        "Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="hospitals_served",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

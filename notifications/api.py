@@ -126,10 +126,10 @@ class IncidentOutput(serializers.Serializer):
     entered_by = serializers.CharField(source="entered_by.username", allow_null=True, default=None, required=False,
                                        help_text="Absent for analysts.")
     updated_at = utc_datetime()
-    # No source on the incident yet: always an empty list until protocols records the matches.
+    gathering = serializers.CharField(allow_blank=True)
     scenarios = serializers.ListField(
-        child=serializers.CharField(), read_only=True, default=list,
-        help_text="Matched scenario playbook codes. Always empty for now: protocols will record the matches.")
+        child=serializers.CharField(), source="scenario_codes", read_only=True,
+        help_text="Matched scenario playbook codes (e.g. fatal, youth), matched when entered or corrected.")
     notifications = IncidentNotificationOutput(many=True)
 
 
@@ -149,7 +149,7 @@ def incident_output_for(user) -> type[IncidentOutput]:
 
 def _incidents_with_details(queryset):
     return queryset.select_related("entered_by").prefetch_related(
-        "victims",
+        "victims", "scenarios",
         Prefetch("notifications", queryset=Notification.objects.select_related("organization").order_by(
             "organization__name")),
     )
@@ -186,6 +186,8 @@ class IncidentCreateApi(ApiView):
         hospital = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=16)
         scene_status = serializers.ChoiceField(choices=Incident.SceneStatus.choices, required=False)
         note = StrictCharField(required=False, allow_blank=True, max_length=500)
+        gathering = serializers.ChoiceField(choices=Incident.Gathering.choices, required=False, allow_blank=True,
+                                            help_text="`vigil` or `funeral` when the shooting was at one.")
 
     @extend_schema(
         operation_id="incidents_create", tags=["incidents"], request=InputSerializer,
@@ -298,12 +300,22 @@ class OutreachIncidentOutput(serializers.Serializer):
     beat = serializers.CharField(source="beat.number", allow_null=True, default=None)
     community_area = serializers.IntegerField(source="community_area.number", allow_null=True, default=None)
     victim_count = serializers.IntegerField()
-    fatal_count = serializers.IntegerField()
+    fatal_count = serializers.IntegerField(allow_null=True)
     victims = VictimOutput(many=True)
     hospital = serializers.CharField(source="hospital.name", allow_null=True, default=None)
-    scene_status = serializers.ChoiceField(choices=Incident.SceneStatus.choices)
-    note = serializers.CharField(allow_blank=True)
+    scene_status = serializers.ChoiceField(choices=Incident.SceneStatus.choices, allow_null=True)
+    note = serializers.CharField(allow_blank=True, allow_null=True)
+    scenarios = serializers.ListField(child=serializers.CharField(), source="scenario_codes", read_only=True,
+                                      help_text="Matched scenario playbook codes; empty for a limited relay.")
     updated_at = utc_datetime()
+
+    # A limited relay (victim services) carries the place and the number of victims only.
+    LIMITED_KEEP = frozenset({"code", "occurred_at", "block", "district", "beat", "community_area", "victim_count",
+                              "updated_at"})
+
+    def limited(self, data: dict) -> dict:
+        empty = {"victims": [], "scenarios": []}
+        return {key: value if key in self.LIMITED_KEEP else empty.get(key) for key, value in data.items()}
 
 
 class NotificationOutput(serializers.Serializer):
@@ -324,6 +336,12 @@ class NotificationOutput(serializers.Serializer):
     response_category = serializers.CharField(allow_blank=True)
     incident = OutreachIncidentOutput(allow_null=True)
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data.get("incident") and instance.relay == Notification.Relay.LIMITED:
+            data["incident"] = self.fields["incident"].limited(data["incident"])
+        return data
+
 
 def _notification_response(notification: Notification, *, code: int = status.HTTP_200_OK) -> Response:
     notification = _notifications_with_details(Notification.objects.filter(pk=notification.pk)).get()
@@ -334,7 +352,7 @@ def _notifications_with_details(queryset):
     return queryset.select_related(
         "organization", "acknowledged_by", "incident__district", "incident__beat", "incident__community_area",
         "incident__hospital",
-    ).prefetch_related("incident__victims")
+    ).prefetch_related("incident__victims", "incident__scenarios")
 
 
 class NotificationListApi(ApiView):

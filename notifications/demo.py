@@ -5,7 +5,9 @@
   messages, the feeds show the notifications); a few organisations have already answered.
 - Two years of historical incidents from the City's shooting victimisations file, imported
   with `incident_import` (the City's own district, beat and area), then given simulated
-  notification and response timelines (history.py), marked simulated.
+  notification and response timelines (history.py), marked simulated, and matched against
+  the scenario playbooks (nobody is notified) so the history and the monthly review can be
+  filtered and counted by scenario.
 
 Idempotent on the RD number: a second run adds nothing and changes nothing.
 """
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_log
@@ -24,10 +27,12 @@ from core.dates import CHICAGO
 from districts.demo import seeded_user_ids
 from districts.geo import locate
 from districts.models import Membership, Role
+from protocols.matching import active_playbooks
 
 from .history import history_simulate
 from .intake import Reference
 from .models import Incident, Notification, Victim
+from .scenarios import scenarios_rematch
 from .services import incident_create, incidents_import
 from .state import notification_acknowledge, notification_status_set
 
@@ -75,8 +80,21 @@ LIVE_INCIDENTS = [
 def seed(stdout) -> None:
     stdout.write(seed_live_incidents())
     stdout.write(import_history(stdout).summary)
+    stdout.write(match_history())
     stdout.write(f"simulated history: notification and response timelines for {history_simulate()} incidents "
                  f"(marked simulated)")
+
+
+def match_history() -> str:
+    """Match the imported history against the scenario playbooks (an import matches nothing by
+    itself), once: an incident that matched (every one matches the every-shooting playbook) is
+    left alone on the next run. Nobody is notified."""
+    if not active_playbooks():
+        return "scenarios: no playbooks loaded; history not matched"
+    pending = Incident.objects.filter(source=Incident.Source.IMPORT, scenarios__isnull=True)
+    with transaction.atomic():
+        count = scenarios_rematch(incidents=pending)
+    return f"scenarios: {count} historical incidents matched"
 
 
 def seed_live_incidents() -> str:

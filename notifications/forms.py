@@ -7,6 +7,7 @@ and its `ValidationError` messages are put back on the same-named fields here.
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from districts.access import scope_of
 from districts.models import Beat, CommunityArea, District, Hospital
@@ -50,6 +51,11 @@ class IncidentForm(forms.Form):
         "invalid_choice": "“%(value)s” is not a known hospital."})
     scene_status = forms.ChoiceField(label="Scene", choices=Incident.SceneStatus.choices,
                                      initial=Incident.SceneStatus.ACTIVE, widget=forms.RadioSelect)
+    gathering = forms.ChoiceField(
+        label=_("At a vigil or funeral"), required=False, choices=Incident.Gathering.choices,
+        help_text=_("Brings in the vigil and funeral playbook."),
+        error_messages={"invalid_choice": _("Choose vigil, funeral or no.")},
+    )
     note = forms.CharField(
         label="Note for outreach", required=False, max_length=MAX_NOTE,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_NOTE}),
@@ -130,7 +136,7 @@ def incident_initial(incident: Incident) -> tuple[dict, list[dict]]:
         "district": incident.district.number, "beat": incident.beat.number if incident.beat else "",
         "community_area": incident.community_area.number if incident.community_area else "",
         "hospital": incident.hospital.code if incident.hospital else "", "scene_status": incident.scene_status,
-        "note": incident.note,
+        "note": incident.note, "gathering": incident.gathering,
     }
     victims = [{"age_band": v.age_band, "sex": v.sex, "fatal": v.fatal, "gunshot": v.gunshot}
                for v in incident.victims.all()]

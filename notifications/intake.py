@@ -35,7 +35,7 @@ RD_UNUSABLE = gettext_lazy("This RD number can't be used. Check it (letters and 
                            "JH411616), or call the CSCC duty desk.")
 # The fields a caller may give; `incident_correct` accepts the same names as changes.
 FIELDS = ("rd_number", "occurred_at", "block", "latitude", "longitude", "district", "beat", "community_area",
-          "victims", "hospital", "scene_status", "note")
+          "victims", "hospital", "scene_status", "note", "gathering")
 
 # --- reference lookups ---------------------------------------------------------------------
 
@@ -89,6 +89,7 @@ class CleanIncident:
     hospital: Hospital | None = None
     scene_status: str = Incident.SceneStatus.ACTIVE
     note: str = ""
+    gathering: str = ""
 
     def fingerprint(self) -> dict:
         return {
@@ -98,7 +99,7 @@ class CleanIncident:
             "community_area": self.community_area.pk if self.community_area else None,
             "victims": sorted(tuple(sorted(v.items())) for v in self.victims),
             "hospital": self.hospital.pk if self.hospital else None,
-            "scene_status": self.scene_status, "note": self.note,
+            "scene_status": self.scene_status, "note": self.note, "gathering": self.gathering,
         }
 
 
@@ -113,7 +114,7 @@ def stored_fingerprint(incident: Incident) -> dict:
         occurred_at=incident.occurred_at, block=incident.block, latitude=incident.latitude,
         longitude=incident.longitude, district=incident.district, beat=incident.beat,
         community_area=incident.community_area, victims=victims, hospital=incident.hospital,
-        scene_status=incident.scene_status, note=incident.note,
+        scene_status=incident.scene_status, note=incident.note, gathering=incident.gathering,
     ).fingerprint()
 
 
@@ -313,6 +314,9 @@ def clean_incident(
     clean.scene_status = raw.get("scene_status") or Incident.SceneStatus.ACTIVE
     if clean.scene_status not in Incident.SceneStatus.values:
         errors.add("scene_status", "Scene status is active, secured or cleared.")
+    clean.gathering = raw.get("gathering") or ""
+    if clean.gathering not in Incident.Gathering.values:
+        errors.add("gathering", "At a vigil or funeral is vigil, funeral or empty.")
     clean.note = (raw.get("note") or "").strip()
     if len(clean.note) > MAX_NOTE:
         errors.add("note", f"Keep the note to {MAX_NOTE} characters (it has {len(clean.note)}).")

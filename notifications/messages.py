@@ -22,8 +22,8 @@ from django.conf import settings
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language, gettext_lazy, override, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override, pgettext
 
 from core.dates import CHICAGO
 
@@ -83,8 +83,17 @@ def _context(delivery: Delivery, headline: str) -> dict:
             district_number=int(incident.district.number),
             occurred_local=incident.occurred_at.astimezone(CHICAGO),
             occurred_format=pgettext("date and time in a message", "D N j, g:i A"),
+            playbooks=[p.title_in(get_language()) for p in _scenarios(notification)],
         )
     return context
+
+
+def _scenarios(notification: Notification) -> list:
+    """The incident's matched playbooks, unless the notification is a limited relay (victim
+    services hear the place and the number of victims only: a "fatal" playbook would say more)."""
+    if notification.incident_id is None or notification.relay == Notification.Relay.LIMITED:
+        return []
+    return list(notification.incident.scenarios.all())
 
 
 def _data(delivery: Delivery, context: dict) -> dict:
@@ -98,6 +107,7 @@ def _data(delivery: Delivery, context: dict) -> dict:
             "block": incident.block,
             "occurred_at": incident.occurred_at.isoformat(),
             "victim_count": incident.victim_count,
+            "scenarios": [p.code for p in _scenarios(notification)],
         }
     return data
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from districts.models import Beat, Channel, CommunityArea, District, Hospital, Organization
+from protocols.models import Playbook
 
 
 # Change history kept by database triggers (pghistory; PostgreSQL only, see audit/history.py):
@@ -28,6 +29,11 @@ class Incident(models.Model):
         API = "api", _("API")
         IMPORT = "import", _("Historical import")
 
+    class Gathering(models.TextChoices):
+        NONE = "", _("No")
+        VIGIL = "vigil", _("At a vigil")
+        FUNERAL = "funeral", _("At a funeral")
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     rd_number = models.CharField(max_length=12, null=True, blank=True, unique=True)
     occurred_at = models.DateTimeField()
@@ -42,6 +48,10 @@ class Incident(models.Model):
     hospital = models.ForeignKey(Hospital, null=True, blank=True, on_delete=models.PROTECT)
     scene_status = models.CharField(max_length=8, choices=SceneStatus.choices, default=SceneStatus.ACTIVE)
     note = models.TextField(blank=True, validators=[MaxLengthValidator(500)])
+    gathering = models.CharField(max_length=8, choices=Gathering.choices, default="", blank=True,
+                                 help_text="The shooting happened at a vigil or a funeral.")
+    # The scenario playbooks it matched, written with routing when entered or corrected.
+    scenarios = models.ManyToManyField(Playbook, blank=True, related_name="incidents")
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.WEB)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -68,6 +78,11 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rd_number or self.code} {self.block}"
+
+    @property
+    def scenario_codes(self) -> list[str]:
+        """The matched playbooks' codes, most specific first (reads a prefetch when there is one)."""
+        return [p.code for p in sorted(self.scenarios.all(), key=lambda p: (p.position, p.code))]
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -130,6 +145,10 @@ class Notification(models.Model):
         NO_CAPACITY = "no_capacity", _("No capacity")
         OTHER = "other", _("Other")
 
+    class Relay(models.TextChoices):
+        FULL = "full", _("Everything a notification carries")
+        LIMITED = "limited", _("Place and number of victims only")
+
     class ResponseCategory(models.TextChoices):
         SCENE = "scene", _("Scene")
         HOSPITAL = "hospital", _("Hospital")
@@ -143,6 +162,9 @@ class Notification(models.Model):
     )
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="notifications")
     reason = models.CharField(max_length=200, blank=True, help_text="Which coverage rule routed it.")
+    # What CPD relays to this organisation: a victim-services partner hears only the place and
+    # the number of victims (CPD's own policy); pages, messages and the API read only that.
+    relay = models.CharField(max_length=8, choices=Relay.choices, default=Relay.FULL)
     created_at = models.DateTimeField(auto_now_add=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -34,6 +34,7 @@ from .intake import (
 from .models import Delivery, Incident, Notification, TimelineEntry, Victim
 from .relay import outbox_wake
 from .routing import organizations_for_incident
+from .scenarios import partner_routes, relay_for, scenarios_match
 from .stamps import figures_changed
 
 AUDIT_SOURCES = {Incident.Source.WEB: "web", Incident.Source.API: "api", Incident.Source.IMPORT: "system"}
@@ -63,12 +64,26 @@ def _notify(incident: Incident, routes, *, now: datetime) -> list[Notification]:
     for route in routes:
         notification = Notification.objects.create(
             incident=incident, organization=route.organization, reason=route.reason,
+            relay=relay_for(route.organization),
             next_escalation_at=now + timedelta(minutes=route.organization.ack_window_minutes),
             escalation_level=0,
         )
         outbox.deliveries_create(notification=notification, purpose=Delivery.Purpose.NOTIFY)
         notifications.append(notification)
     return notifications
+
+
+def _routes(incident: Incident, *, notified: set[int]) -> tuple[list, list]:
+    """Match the playbooks, then route: the covering organisations, then the partners the
+    playbooks bring in, none of them already `notified`. Returns (playbooks, routes)."""
+    playbooks = scenarios_match(incident)
+    routes = [r for r in organizations_for_incident(incident) if r.organization.pk not in notified]
+    routes += partner_routes(incident, playbooks, skip=notified | {r.organization.pk for r in routes})
+    return playbooks, routes
+
+
+def _scenario_text(playbooks) -> str:
+    return f"; playbooks: {', '.join(p.code for p in playbooks)}" if playbooks else ""
 
 
 def _geo_data(incident: Incident) -> dict:
@@ -117,6 +132,7 @@ def incident_create(
     hospital: str | Hospital | None = None,
     scene_status: str = Incident.SceneStatus.ACTIVE,
     note: str = "",
+    gathering: str = "",
 ) -> tuple[Incident, bool]:
     """Store a shooting and notify every organisation covering its place.
 
@@ -146,13 +162,16 @@ def _incident_write(clean: CleanIncident, *, actor, source: str) -> Incident:
     incident.save()
     _store_victims(incident, clean.victims)
     figures_changed([(incident.occurred_at, incident.district_id)])
-    notifications = _notify(incident, organizations_for_incident(incident), now=now)
+    playbooks, routes = _routes(incident, notified=set())
+    notifications = _notify(incident, routes, now=now)
     TimelineEntry.objects.create(
         incident=incident, at=incident.entered_at, kind="incident.entered",
-        text=f"Entered by CPD; {len(notifications)} organisation{'s' if len(notifications) != 1 else ''} to notify",
+        text=(f"Entered by CPD; {len(notifications)} organisation{'s' if len(notifications) != 1 else ''} to notify"
+              f"{_scenario_text(playbooks)}")[:300],
     )
     audit_log(actor=actor, source=AUDIT_SOURCES.get(source, "system"), action="incident.created", obj=incident,
-              data={**_geo_data(incident), "organizations": [str(n.organization.code) for n in notifications]})
+              data={**_geo_data(incident), "organizations": [str(n.organization.code) for n in notifications],
+                    "scenarios": [p.code for p in playbooks]})
     transaction.on_commit(outbox_wake, robust=True)
     return incident
 
@@ -243,6 +262,7 @@ def _current_values(incident: Incident) -> dict:
         "victims": [{"age_band": v.age_band, "sex": v.sex, "fatal": v.fatal, "gunshot": v.gunshot}
                     for v in incident.victims.all()],
         "hospital": incident.hospital, "scene_status": incident.scene_status, "note": incident.note,
+        "gathering": incident.gathering,
     }
 
 
@@ -326,20 +346,21 @@ def incident_correct(*, incident: Incident, actor, source: str, **changes) -> In
 def _fan_out_correction(incident: Incident, changed: list[str], *, actor, source: str) -> None:
     now = timezone.now()
     new: list[Notification] = []
+    playbooks = []
     updated = list(incident.notifications.select_related("organization"))
     if incident.source != Incident.Source.IMPORT:
         for notification in updated:
             outbox.deliveries_create(notification=notification, purpose=Delivery.Purpose.UPDATE)
-        notified = {n.organization_id for n in updated}
-        routes = [r for r in organizations_for_incident(incident) if r.organization.pk not in notified]
+        playbooks, routes = _routes(incident, notified={n.organization_id for n in updated})
         new = _notify(incident, routes, now=now)
     labels = ", ".join(name.replace("_", " ") for name in changed)
     text = f"Corrected: {labels}"
     if updated or new:
         text += f"; update to {len(updated)}, new notification to {len(new)}"
+    text += _scenario_text(playbooks)
     TimelineEntry.objects.create(incident=incident, at=now, kind="incident.corrected", text=text[:300])
     audit_log(actor=actor, source=AUDIT_SOURCES.get(source, "system"), action="incident.corrected", obj=incident,
               data={"fields": changed, **_geo_data(incident),
                     "updated": [str(n.organization.code) for n in updated],
-                    "notified": [str(n.organization.code) for n in new]})
+                    "notified": [str(n.organization.code) for n in new], "scenarios": [p.code for p in playbooks]})
     transaction.on_commit(outbox_wake, robust=True)

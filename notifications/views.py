@@ -13,6 +13,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.parsers import float_or_none
@@ -20,6 +21,7 @@ from districts.access import require_role, scope_of
 from districts.geo import Place, locate
 from districts.models import District, Role
 from districts.selectors import beats_by_district, board_district, organizations_covering_place, pilot_districts
+from protocols.selectors_playbooks import playbook_cards
 
 from . import selectors
 from .access import get_incident_for_user
@@ -31,6 +33,8 @@ from .summary import record_page_access, record_summary_view
 WRITERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ADMIN)
 READERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ANALYST, Role.ADMIN)
 POLL_SECONDS = 2.5
+# The checklists the incident page shows each CPD-side role (analysts and admins see both).
+PLAYBOOK_ROLES = {Role.CPD_STAFF: ["cpd_desk"], Role.CPD_COMMANDER: ["commander", "cpd_desk"]}
 
 
 def _form_page(request, form, victims, *, incident=None, status=200):
@@ -116,6 +120,9 @@ def incident_detail(request, code):
     record_page_access(user=request.user, action="incident.viewed", obj=incident,
                        notifications=context["incident"].notifications.all())
     context.update(
+        playbooks=playbook_cards(incident.scenarios.all(), roles=PLAYBOOK_ROLES.get(scope_of(request.user).role,
+                                                                                   ["cpd_desk", "commander"]),
+                                 language=get_language()),
         can_correct=scope_of(request.user).role in WRITERS,
         live_url=reverse("notifications:incident_live", kwargs={"code": incident.code}),
         poll_seconds=POLL_SECONDS,

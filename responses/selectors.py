@@ -27,6 +27,7 @@ def feed_for_organization(organization_id: int, *, limit: int = FEED_SIZE) -> li
         .defer("incident__community_area__boundary", "incident__district__boundary")
         .annotate(waiting=Case(When(acknowledged_at__isnull=True, then=Value(0)), default=Value(1),
                                output_field=IntegerField()))
+        .prefetch_related("incident__scenarios")
         .order_by("waiting", "-incident__occurred_at", "-created_at")[:limit]
     )
 

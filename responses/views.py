@@ -32,12 +32,12 @@ from notifications.access import get_notification_for_user
 from notifications.api import NotificationAcknowledgeApi, NotificationStatusApi
 from notifications.models import Notification
 from notifications.state import notification_status_correct, notification_status_set
+from protocols.selectors_playbooks import playbook_cards
 
 from . import labels, selectors
 from .api import ResponseCreateApi
 from .forms import AssignForm, CorrectionForm, LanguageForm, ResponseForm, StatusForm
 from .models import FollowUp
-from .playbooks import playbooks_for
 from .services import followup_complete, response_log
 
 SOURCE = "web"
@@ -88,7 +88,11 @@ def _feed_item(notification: Notification) -> dict:
     incident = notification.incident
     known = incident.hospital is not None and incident.hospital.code != "UNKNOWN"
     hospital = incident.hospital.name.split(" (")[0] if known else ""
-    return {"n": notification, "incident": incident, "hospital": hospital,
+    limited = notification.relay == Notification.Relay.LIMITED
+    # A playbook without rules applies to every shooting: no need for a chip on every item.
+    scenarios = [] if limited else [p.title_in(translation.get_language()) for p in incident.scenarios.all()
+                                    if p.rules]
+    return {"n": notification, "incident": incident, "hospital": hospital, "limited": limited, "scenarios": scenarios,
             "ago": timesince(incident.occurred_at, depth=1),
             "waiting": notification.acknowledged_at is None,
             "status_label": labels.status_label(notification.status),
@@ -123,7 +127,8 @@ def _incident_context(request, notification: Notification) -> dict:
         "nav": "feed", "n": notification, "incident": incident, "item": _feed_item(notification),
         "victims": selectors.victims_summary(incident),
         "scene_status": labels.SCENE_STATUS.get(incident.scene_status, ""),
-        "playbooks": playbooks_for(incident),
+        "limited": notification.relay == Notification.Relay.LIMITED,
+        "playbooks": _playbooks(notification),
         "taps": [{"entry": t, "status": t.kind.removeprefix("notification."),
                   "label": labels.status_label(t.kind.removeprefix("notification."), t.text)} for t in taps],
         "responses": selectors.responses_for_notification(notification),
@@ -131,6 +136,24 @@ def _incident_context(request, notification: Notification) -> dict:
         "unable_label": notification.get_unable_reason_display(),
         "assign_form": assign_form_for(request, notification),
     }
+
+
+def _playbooks(notification: Notification) -> list:
+    """The matched playbooks with the checklist for this organisation: street outreach reads the
+    outreach steps, a partner organisation (hospital programme, City staff) the partner steps.
+    A limited relay (victim services) shows only the partner steps of the playbooks that brought
+    the organisation in, untitled: a title such as "Fatal shooting" says more than CPD relays."""
+    organization = notification.organization
+    playbooks = list(notification.incident.scenarios.prefetch_related("partners"))
+    language = translation.get_language()
+    if notification.relay == Notification.Relay.LIMITED:
+        mine = [p for p in playbooks
+                if organization.partner_type in p.partner_types or organization in p.partners.all()]
+        return [{"title": _("Your checklist"),
+                 "steps": [step for p in mine for step in p.checklist_for("partner", language)]}]
+    role = "outreach" if organization.partner_type == organization.PartnerType.STREET_OUTREACH else "partner"
+    return [{"title": card.title, "code": card.code, "steps": [s for _label, steps in card.steps for s in steps]}
+            for card in playbook_cards(playbooks, roles=[role], language=language)]
 
 
 def assign_form_for(request, notification: Notification) -> AssignForm | None:

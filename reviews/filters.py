@@ -89,6 +89,11 @@ class IncidentHistoryFilter(django_filters.FilterSet):
                                         empty_label=_("Fatal or not"))
     state = django_filters.ChoiceFilter(label=_("State"), choices=list(history.STATES.items()),
                                         method="filter_state", empty_label=_("Any state"))
+    scenario = django_filters.ModelChoiceFilter(
+        label=_("Scenario"), field_name="scenarios", to_field_name="code", queryset=None,
+        empty_label=_("Any scenario"),
+        error_messages={"invalid_choice": _("There is no scenario playbook “%(value)s”.")},
+    )
 
     class Meta:
         form = HistoryFilterForm
@@ -100,6 +105,7 @@ class IncidentHistoryFilter(django_filters.FilterSet):
         self.filters["beat"].queryset = history.history_beats(user)
         self.filters["community_area"].queryset = history.history_community_areas()
         self.filters["organization"].queryset = history.history_organizations()
+        self.filters["scenario"].queryset = history.history_scenarios()
 
     def filter_search(self, queryset, name, value):
         return history.incidents_matching(queryset, value.strip()) if value.strip() else queryset
@@ -131,6 +137,8 @@ class IncidentHistoryFilter(django_filters.FilterSet):
                 value = value.number
             elif key == "organization":
                 value = str(value.code)
+            elif key == "scenario":
+                value = value.code
             elif hasattr(value, "isoformat"):
                 value = value.isoformat()
             data[key] = value

@@ -5,7 +5,8 @@ The figures are not a queryset to narrow row by row: the view reads the cleaned 
 asks the selectors for exactly that district, organisation and range. The filter set's part is
 the form, its choices scoped to the user and its messages: a malformed month, a month in the
 future, a range backwards or longer than MAX_RANGE_MONTHS, a district or an organisation the
-user may not see. There is no scenario filter yet: no incident carries a playbook to filter by.
+user may not see. The scenario filter narrows every figure to the incidents that matched one
+playbook (`Incident.scenarios`, matched when the incident was entered or corrected).
 """
 
 import django_filters
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.dates import today_local
 from districts.models import District, Organization
+from protocols.models import Playbook
 
 from .selectors import Month
 
@@ -81,6 +83,11 @@ class DashboardFilter(django_filters.FilterSet):
         error_messages={"invalid_choice": _("That organisation is not one you can see.")},
     )
 
+    scenario = django_filters.ModelChoiceFilter(
+        label=_("Scenario"), to_field_name="code", queryset=Playbook.objects.none(), empty_label=_("All incidents"),
+        error_messages={"invalid_choice": _("There is no scenario playbook “%(value)s”.")},
+    )
+
     class Meta:
         form = DashboardFilterForm
         fields: list[str] = []
@@ -90,3 +97,4 @@ class DashboardFilter(django_filters.FilterSet):
         super().__init__(data, queryset=District.objects.none(), **kwargs)
         self.filters["district"].queryset = districts
         self.filters["organization"].queryset = organizations
+        self.filters["scenario"].queryset = Playbook.objects.order_by("position", "code")

@@ -33,6 +33,7 @@ from core.dates import month_boundaries
 from core.suppression import suppress
 from districts.models import District, Organization
 from notifications.models import Incident, Notification
+from protocols.models import Playbook
 from responses.models import Referral, ResponseLog, ResponseType, RetaliationRisk
 
 INTERVALS = ("minutes_occurred_to_entered", "minutes_entered_to_sent", "minutes_sent_to_acknowledged",
@@ -185,22 +186,38 @@ def _response_figures(notification_ids: list[int]) -> dict:
     }
 
 
-def _figures(incident_rows: list[tuple], notification_rows: list[dict]) -> dict:
+def _figures(incident_rows: list[tuple], notification_rows: list[dict], scenario_counts: Counter | None = None) -> dict:
     return {**_incident_figures(incident_rows), **_notification_figures(notification_rows),
-            **_response_figures([row["pk"] for row in notification_rows])}
+            **_response_figures([row["pk"] for row in notification_rows]),
+            "incidents_by_scenario": dict(sorted((scenario_counts or Counter()).items()))}
+
+
+def _scenario_counts(incidents: QuerySet[Incident]) -> dict[int, Counter]:
+    """{district id: Counter(playbook code: incidents)}: how many of the month's incidents
+    matched each scenario playbook (an incident counts once under each playbook it matched)."""
+    counts: dict[int, Counter] = defaultdict(Counter)
+    rows = Incident.scenarios.through.objects.filter(incident__in=incidents).values_list(
+        "incident__district_id", "playbook__code")
+    for district_id, code in rows:
+        counts[district_id][code] += 1
+    return counts
 
 
 # --- the month -------------------------------------------------------------------------------
 
 def monthly_review(*, month: Month, districts: QuerySet[District] | list[District] | None = None,
-                   organization: Organization | None = None) -> dict:
+                   organization: Organization | None = None, scenario: Playbook | None = None) -> dict:
     """The month's figures: one entry per district (each district asked for, even an empty one,
     in district order), one per organisation notified in those districts, and the pilot total.
 
     `districts` None means every district that had an incident or is a pilot district;
-    `organization` narrows the organisations (a supervisor's dashboard) and their figures.
+    `organization` narrows the organisations (a supervisor's dashboard) and their figures;
+    `scenario` narrows every figure to the incidents that matched that playbook. Each figure
+    set counts its incidents by scenario (`incidents_by_scenario`, playbook code: count).
     """
     incidents = incidents_in_month(month, districts=districts)
+    if scenario is not None:
+        incidents = incidents.filter(scenarios=scenario)
     notifications = Notification.objects.filter(kind=Notification.Kind.INCIDENT, incident__in=incidents)
     if organization is not None:
         notifications = notifications.filter(organization=organization)
@@ -216,6 +233,7 @@ def monthly_review(*, month: Month, districts: QuerySet[District] | list[Distric
     for row in notification_rows:
         notifications_by_district[row["incident__district_id"]].append(row)
 
+    scenarios_by_district = _scenario_counts(incidents)
     notifications_by_org = defaultdict(list)
     for row in notification_rows:
         notifications_by_org[row["organization_id"]].append(row)
@@ -223,10 +241,11 @@ def monthly_review(*, month: Month, districts: QuerySet[District] | list[Distric
     return {
         "month": month.label,
         "districts": [{"district": district.number, "name": district.name,
-                       **_figures(incidents_by_district[district.pk], notifications_by_district[district.pk])}
+                       **_figures(incidents_by_district[district.pk], notifications_by_district[district.pk],
+                                  scenarios_by_district.get(district.pk))}
                       for district in districts],
         "organizations": [_organization_entry(org, notifications_by_org[org.pk]) for org in organizations],
-        "pilot": _figures(incident_rows, notification_rows),
+        "pilot": _figures(incident_rows, notification_rows, sum(scenarios_by_district.values(), Counter())),
     }
 
 
@@ -243,7 +262,7 @@ def suppressed(entry: dict) -> dict:
     for key, value in entry.items():
         if key in COUNT_FIELDS or key == "notifications":
             out[key] = suppress(value)
-        elif key in ("responses_by_type", "referrals_by_kind"):
+        elif key in ("responses_by_type", "referrals_by_kind", "incidents_by_scenario"):
             out[key] = {kind: suppress(count) for kind, count in value.items()}
         else:
             out[key] = value

@@ -28,6 +28,7 @@ from districts.access import scope_of
 from districts.models import Beat, CommunityArea, District, Organization
 from notifications.access import incidents_for_user
 from notifications.models import Incident, Notification
+from protocols.models import Playbook
 
 # The history's states, in the order the filter offers them. Each is a boolean annotation of
 # `history_incidents`, except "never notified", which is "notified" being false.
@@ -145,3 +146,8 @@ def history_organizations() -> QuerySet[Organization]:
     """Organisations an incident can have been routed to: every one, active or not, because the
     history goes back past changes in who takes part."""
     return Organization.objects.only("id", "code", "name", "short_name")
+
+
+def history_scenarios() -> QuerySet[Playbook]:
+    """The scenario playbooks an incident may have matched (inactive ones too: old incidents)."""
+    return Playbook.objects.order_by("position", "code")

@@ -44,11 +44,17 @@ from .selectors import Month, incidents_in_month, monthly_review
 from .summaries import fingerprints, first_day, scope_key, settled, stored_summaries
 
 
-def monthly_reviews(months: list[Month], *, districts=None, organization: Organization | None = None) -> list[dict]:
+def monthly_reviews(months: list[Month], *, districts=None, organization: Organization | None = None,
+                    scenario=None) -> list[dict]:
     """`monthly_review` for each month, in the order given: stored figures where they still
-    match their month, computed (and stored) otherwise; the current month always computed."""
+    match their month, computed (and stored) otherwise; the current month always computed.
+    Figures narrowed to one scenario playbook are always computed (they are a smaller set of
+    incidents, and one stored copy per playbook and scope would multiply the table)."""
     if not months:
         return []
+    if scenario is not None:
+        return [monthly_review(month=month, districts=districts, organization=organization, scenario=scenario)
+                for month in months]
     scope = scope_key(districts=districts, organization=organization)
     stored = stored_summaries(months, scope=scope)
     now = timezone.now()

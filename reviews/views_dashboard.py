@@ -17,6 +17,7 @@ is shown on the page beside the field with status 400; nothing is computed or ex
 
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -26,9 +27,11 @@ from django_tables2 import RequestConfig
 
 from audit.models import Source
 from audit.services import access_record, audit_log
+from core.dates import CHICAGO
 from core.suppression import is_small, suppress
 from districts.access import require_role
 from districts.models import District, Organization, Role
+from protocols.selectors_playbooks import playbook_choices
 
 from .charts import format_value, line_chart
 from .filters_dashboard import MAX_RANGE_MONTHS, DashboardFilter, this_month
@@ -151,10 +154,10 @@ def _months_apart(first: Month, last: Month) -> int:
 
 # --- reading the figures ---------------------------------------------------------------------
 
-def _read(months: list[Month], *, districts, organization) -> dict[str, dict]:
+def _read(months: list[Month], *, districts, organization, scenario=None) -> dict[str, dict]:
     """{month label: figures} through the summary table's read-through (reviews.services)."""
     return {figures["month"]: figures
-            for figures in monthly_reviews(months, districts=districts, organization=organization)}
+            for figures in monthly_reviews(months, districts=districts, organization=organization, scenario=scenario)}
 
 
 def _own_entry(figures: dict, organization: Organization) -> dict:
@@ -269,6 +272,25 @@ def _table_rows(figures_by_month: dict, months: list[Month], viewer: Viewer, org
     return district_rows, organisation_rows, pilot_rows
 
 
+def _scenario_rows(figures: dict, month: Month, viewer: Viewer, district) -> list[dict]:
+    """The month's incidents by scenario playbook (counts of 1 to 3 as "≤3" for a commander),
+    each with the incident history's query for them. Not for a supervisor's organisation view."""
+    entry = None if viewer.organization is not None else _entry(figures, viewer, district)
+    counts = (entry or {}).get("incidents_by_scenario") or {}
+    start, end = month.bounds
+    last_day = date.fromordinal(end.astimezone(CHICAGO).date().toordinal() - 1)
+    rows = []
+    for code, title in playbook_choices():
+        if counts.get(code):
+            query = {"scenario": code, "occurred_from": start.astimezone(CHICAGO).date().isoformat(),
+                     "occurred_to": last_day.isoformat()}
+            if district is not None:
+                query["district"] = district.number
+            rows.append({"code": code, "title": title, "query": urlencode(query),
+                         "count": counts[code] if viewer.exact else suppress(counts[code])})
+    return rows
+
+
 # --- the view --------------------------------------------------------------------------------
 
 def _resolve_month(form_month: Month | None, viewer: Viewer, districts) -> tuple[Month, str]:
@@ -327,11 +349,13 @@ def dashboard(request):
         return render(request, "reviews/dashboard.html", {**context, "invalid": True}, status=400)
 
     trend_months = month_range(shifted(month, -(TREND_MONTHS - 1)), month)
+    scenario = cleaned.get("scenario")
     figures_by_month = _read([shifted(month, -12), *trend_months], districts=districts,
-                             organization=viewer.organization)
+                             organization=viewer.organization, scenario=scenario)
     missing = [m for m in table_months if m.label not in figures_by_month]
     if missing:
-        figures_by_month.update(_read(missing, districts=districts, organization=viewer.organization))
+        figures_by_month.update(_read(missing, districts=districts, organization=viewer.organization,
+                                      scenario=scenario))
 
     if export_format is not None:
         district_rows, organisation_rows, pilot_rows = _table_rows(figures_by_month, table_months, viewer,
@@ -341,7 +365,8 @@ def dashboard(request):
         audit_log(actor=request.user, source=Source.WEB, action="dashboard.exported",
                   data={"format": export_format, "rows": len(rows), "from": table_months[0].label,
                         "to": table_months[-1].label, "district": district.number if district else None,
-                        "organization": str(organization.code) if organization else None})
+                        "organization": str(organization.code) if organization else None,
+                        "scenario": scenario.code if scenario else None})
         access_record(actor=request.user, source=Source.WEB, action="dashboard.exported", obj=district,
                       organization_codes=[organization.code] if organization else [], role=scope.role or "")
         return figures_export(rows, export_format=export_format,
@@ -357,7 +382,8 @@ def dashboard(request):
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     return render(request, "reviews/dashboard.html", {
         **context, "month": month, "month_name": month_name(month), "notice": notice,
-        "district": district, "organization": organization,
+        "district": district, "organization": organization, "scenario": scenario,
+        "scenario_rows": _scenario_rows(figures_by_month[month.label], month, viewer, district),
         "simulated": includes_simulated(figures_by_month.values()),
         "headline": _headline(figures_by_month, month, viewer, district),
         # CPD's record against the portal's: a district's, or every pilot district's (not for an organisation).

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from districts.models import Channel, OnCall
 from notifications.models import Notification, TimelineEntry
+from notifications.scenarios import scenarios_match
+from protocols.services_playbooks import load_playbooks
 from responses.models import FollowUp, ResponseLog
 from responses.services import response_log
 
@@ -58,11 +60,23 @@ def test_the_outreach_home_is_the_feed(client, worker):
     assert client.get("/").url == reverse("responses:feed")
 
 
-def test_the_incident_page_shows_counts_age_bands_and_the_playbook(client, worker, notification):
+def test_the_incident_page_shows_counts_age_bands_and_the_matched_playbooks_outreach_steps(
+        client, worker, notification):
+    load_playbooks()
+    scenarios_match(notification.incident)
     client.force_login(worker)
     body = client.get(reverse("responses:incident", args=[notification.code])).content.decode()
-    assert notification.incident.block in body
-    assert "0–19" in body and "Someone was killed" in body and "A young person was shot" in body
+    assert notification.incident.block in body and "0–19" in body
+    assert "Fatal shooting" in body and "A young person was shot (0-19)" in body and "Several people were shot" in body
+    assert "Find the family; offer presence and practical help first." in body  # the fatal playbook's outreach step
+    assert "Record the age band" not in body  # the CPD desk's step is not outreach's
+    assert "Vigil" not in body and "Repeat shooting" not in body
+
+
+def test_without_a_matched_playbook_the_incident_page_says_so(client, worker, notification):
+    client.force_login(worker)
+    body = client.get(reverse("responses:incident", args=[notification.code])).content.decode()
+    assert "No playbook matched this incident." in body
 
 
 def test_a_status_tap_and_a_response_from_the_phone(client, worker, notification):

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from districts import demo as districts_demo
 from districts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from notifications import demo as notifications_demo
+from protocols.demo_playbooks import seed_playbooks
 from responses import demo as responses_demo
 
 SHOWN = 5
@@ -38,6 +39,7 @@ class Command(BaseCommand):
                 f"--allow-existing-users to add them anyway (existing accounts are left unchanged)."
             )
         districts_demo.seed(self.stdout)
+        seed_playbooks(self.stdout)  # before the incidents, so they match their playbooks
         notifications_demo.seed(self.stdout)
         responses_demo.seed(self.stdout)
         # CPD's own record of the same shootings, for reconciliation: the command a user runs.

@@ -1,0 +1,146 @@
+"""Scenario playbooks on an incident: match them, store them, and route their partners.
+
+Called by `services.py` inside the transaction that writes the incident and routes it, on
+entry and on every correction. The rules and the matching live in `protocols` (below this
+app); this module gives them plain facts about the incident, including the other shootings
+near it in place and time, and stores the result on `Incident.scenarios`.
+
+Partners: a playbook's partner organisations are notified besides the covering ones, and a
+playbook naming the hospital partner type notifies the violence-intervention programme of
+the hospital the victim was taken to, where one is recorded. A notification exists once per
+incident and organisation, so a correction that re-matches a playbook notifies nobody twice.
+"""
+
+from datetime import timedelta
+
+from django.utils.translation import override
+
+from audit.services import audit_log
+from districts.models import Organization
+from protocols.matching import (
+    IncidentFacts,
+    Neighbour,
+    PointIndex,
+    active_playbooks,
+    box,
+    places_index,
+    playbooks_matching,
+    repeat_window,
+)
+from protocols.models import Playbook
+
+from .models import Incident, Notification, Victim
+from .routing import Route
+
+# CPD's own policy: a victim-services partner hears the place and the number of victims only.
+LIMITED_RELAY_TYPES = {Organization.PartnerType.VICTIM_SERVICES}
+
+
+def relay_for(organization: Organization) -> str:
+    if organization.partner_type in LIMITED_RELAY_TYPES:
+        return Notification.Relay.LIMITED
+    return Notification.Relay.FULL
+
+
+def _neighbours(incident: Incident, window: tuple[int, int] | None) -> tuple[Neighbour, ...]:
+    """Other shootings with a point inside the repeat window's box and days."""
+    if window is None or incident.latitude is None or incident.longitude is None:
+        return ()
+    metres, days = window
+    others = Incident.objects.filter(
+        **box(incident.latitude, incident.longitude, metres),
+        occurred_at__gte=incident.occurred_at - timedelta(days=days),
+        occurred_at__lte=incident.occurred_at + timedelta(days=days),
+    ).exclude(pk=incident.pk).values_list("latitude", "longitude", "occurred_at")
+    return tuple(Neighbour(lat, lon, at) for lat, lon, at in others)
+
+
+def incident_facts(incident: Incident, playbooks: list[Playbook]) -> IncidentFacts:
+    hospital = incident.hospital
+    return IncidentFacts(
+        victim_count=incident.victim_count, fatal_count=incident.fatal_count,
+        age_bands=tuple(incident.victims.values_list("age_band", flat=True)),
+        hospital=hospital.code if hospital else None,
+        trauma_centre=bool(hospital and (hospital.adult_trauma_level or hospital.pediatric_trauma_level)),
+        latitude=incident.latitude, longitude=incident.longitude, occurred_at=incident.occurred_at,
+        gathering=incident.gathering, neighbours=_neighbours(incident, repeat_window(playbooks)),
+    )
+
+
+def scenarios_match(incident: Incident) -> list[Playbook]:
+    """Match the active playbooks and store them on the incident (replacing the last match)."""
+    playbooks = active_playbooks()
+    matched = playbooks_matching(incident_facts(incident, playbooks), playbooks) if playbooks else []
+    incident.scenarios.set(matched)
+    return matched
+
+
+def partner_routes(incident: Incident, playbooks: list[Playbook], *, skip: set[int]) -> list[Route]:
+    """The partner organisations the matched playbooks bring in, each once, except `skip` (ids
+    already routed or notified)."""
+    routes: dict[int, Route] = {}
+    with override("en"):  # the reason is CPD's record, in English
+        for playbook in playbooks:
+            partners = [(org, f"partner in playbook {playbook.title}")
+                        for org in playbook.partners.filter(active=True)]
+            programme = incident.hospital.violence_programme if incident.hospital_id else None
+            if (Organization.PartnerType.HOSPITAL in playbook.partner_types and programme is not None
+                    and programme.active):
+                partners.append((programme, f"violence-intervention programme of {incident.hospital.name}"
+                                            f" (playbook {playbook.title})"))
+            for organization, reason in partners:
+                if organization.pk not in skip and organization.pk not in routes:
+                    routes[organization.pk] = Route(organization=organization, reason=reason[:200])
+    return list(routes.values())
+
+
+def scenarios_rematch(*, incidents, actor=None) -> int:
+    """Match stored incidents again (imported history, or after a playbook was edited) and store
+    the result, notifying nobody: a partner hears of an incident only when it is entered or
+    corrected. Matches in bulk: a few queries whatever the number of incidents (victims, the
+    shootings near each in time and place, and the places are read once). Returns how many
+    incidents were matched; call it inside a transaction."""
+    playbooks = active_playbooks()
+    rows = list(incidents.values_list("pk", "victim_count", "fatal_count", "hospital__code",
+                                      "hospital__adult_trauma_level", "hospital__pediatric_trauma_level",
+                                      "latitude", "longitude", "occurred_at", "gathering"))
+    if not rows:
+        return 0
+    ids = [row[0] for row in rows]
+    bands: dict[int, list[str]] = {}
+    for incident_id, band in Victim.objects.filter(incident_id__in=ids).values_list("incident_id", "age_band"):
+        bands.setdefault(incident_id, []).append(band)
+    window = repeat_window(playbooks)
+    others = _others_index(rows, window)
+    places = places_index()
+    Through = Incident.scenarios.through
+    links = []
+    for pk, victims, fatal, code, adult, paediatric, latitude, longitude, occurred_at, gathering in rows:
+        neighbours = ()
+        if others is not None and latitude is not None and longitude is not None:
+            neighbours = tuple(n for other, n in others.near(latitude, longitude, window[0]) if other != pk)
+        facts = IncidentFacts(victim_count=victims, fatal_count=fatal, age_bands=tuple(bands.get(pk, ())),
+                              hospital=code, trauma_centre=bool(adult or paediatric), latitude=latitude,
+                              longitude=longitude, occurred_at=occurred_at, gathering=gathering,
+                              neighbours=neighbours)
+        links += [Through(incident_id=pk, playbook_id=p.pk) for p in playbooks_matching(facts, playbooks,
+                                                                                        places=places)]
+    Through.objects.filter(incident_id__in=ids).delete()
+    Through.objects.bulk_create(links, batch_size=2000)
+    audit_log(actor=actor, source="system", action="scenarios.rematched",
+              data={"incidents": len(rows), "playbooks": [p.code for p in playbooks]})
+    return len(rows)
+
+
+def _others_index(rows, window: tuple[int, int] | None) -> PointIndex | None:
+    """Every shooting with a point in the time the rows span (plus the repeat window), indexed."""
+    if window is None:
+        return None
+    metres, days = window
+    times = [row[8] for row in rows]
+    others = Incident.objects.filter(
+        latitude__isnull=False, longitude__isnull=False,
+        occurred_at__gte=min(times) - timedelta(days=days), occurred_at__lte=max(times) + timedelta(days=days),
+    ).values_list("pk", "latitude", "longitude", "occurred_at")
+    return PointIndex([(lat, lon, (pk, Neighbour(lat, lon, at))) for pk, lat, lon, at in others],
+                      cell_metres=max(metres, 1))
