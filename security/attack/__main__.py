@@ -1,0 +1,101 @@
+"""Run every attack class against a fresh stack; see the package docstring."""
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from . import auth, inject, outbound, scope
+from .client import Client, sign_in
+from .crawl import crawl
+from .stack import DEFAULT_DATABASE_URL, Stack
+
+LOGIN_PATH = "/accounts/login/"
+
+
+@dataclass
+class Context:
+    """What every attack reads: the stack, the seeded world, a signed-in browser and an API
+    token per role, and what each role's crawl found."""
+
+    stack: Stack
+    world: dict
+    browsers: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)
+    sites: dict = field(default_factory=dict)
+    login_path: str = LOGIN_PATH
+
+    @property
+    def base(self) -> str:
+        return self.stack.base
+
+    def browser(self, role: str) -> Client:
+        return self.browsers[role]
+
+    def api(self, role: str) -> Client:
+        """The role's API caller: its token when it got one, else its browser session."""
+        token = self.tokens.get(role)
+        return Client(self.base, token=token, label=role) if token else self.browsers[role]
+
+    def anonymous(self) -> Client:
+        client = Client(self.base)
+        client.get(self.login_path)  # a CSRF cookie, as any visitor has
+        return client
+
+
+def sign_everyone_in(ctx: Context) -> list[str]:
+    problems = []
+    for role, user in ctx.world["users"].items():
+        client = Client(ctx.base, label=role)
+        if not sign_in(client, ctx.login_path, user["username"], user["password"], user["totp_secret"]):
+            problems.append(f"{role} could not sign in through {ctx.login_path}: its pages are not attacked")
+            continue
+        ctx.browsers[role] = client
+        answer = Client(ctx.base).send_json("POST", "/api/v1/auth/token/",
+                                            {"username": user["username"], "password": user["password"]})
+        token = (answer.json() or {}).get("token") if answer.status == 200 else None
+        if token:
+            ctx.tokens[role] = token
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default=os.environ.get("ATTACK_DATABASE_URL", DEFAULT_DATABASE_URL),
+                        help="a PostgreSQL database this run drops and creates (ATTACK_DATABASE_URL)")
+    args = parser.parse_args()
+    stack = Stack(args.database_url)
+    started = time.monotonic()
+    print(f"Starting a fresh stack on {stack.base} (database {args.database_url.rsplit('/', 1)[-1]}, "
+          f"logs in {stack.log_dir})…", flush=True)
+    tallies = []
+    try:
+        ctx = Context(stack=stack, world=stack.start())
+        for problem in sign_everyone_in(ctx):
+            print(f"  ! {problem}", flush=True)
+        for role in ctx.browsers:
+            ctx.sites[role] = crawl(ctx.browsers[role], role)
+        ctx.sites["anonymous"] = crawl(ctx.anonymous(), "anonymous", limit=20)
+        print("  crawled: " + ", ".join(f"{r} {len(s.pages)} pages/{len(s.forms)} forms"
+                                        for r, s in ctx.sites.items()), flush=True)
+        # Brute force last: a lockout keyed on the address must not hide the other classes' results.
+        steps = [scope.idor, scope.traversal, inject.sqli, auth.open_redirect, auth.csrf, inject.stored_script,
+                 outbound.internal_addresses, inject.malformed, auth.bruteforce]
+        for step in steps:
+            tally = step(ctx)
+            tallies.append(tally)
+            print(tally.report(), flush=True)
+    finally:
+        stack.stop()
+    summary = {t.name: t.summary() for t in tallies}
+    failed = any(t.succeeded or t.server_errors for t in tallies) or len(tallies) < 9
+    print(f"{len(tallies)} classes in {time.monotonic() - started:.0f}s; "
+          f"{'FAILED: see SUCCEEDED and SERVER ERROR lines above' if failed else 'nothing got through'}", flush=True)
+    print(json.dumps(summary))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
