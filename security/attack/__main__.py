@@ -3,16 +3,20 @@
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
 
 from . import auth, inject, outbound, scope
-from .client import Client, sign_in
+from .client import Client, sign_in, totp_now
 from .crawl import crawl
 from .stack import DEFAULT_DATABASE_URL, Stack
 
 LOGIN_PATH = "/accounts/login/"
+# Brute force last: a lockout keyed on the address must not hide the other classes' results.
+STEPS = [scope.idor, scope.traversal, inject.sqli, auth.open_redirect, auth.csrf, inject.stored_script,
+         outbound.internal_addresses, inject.malformed, auth.bruteforce]
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Context:
 
 
 def sign_everyone_in(ctx: Context) -> list[str]:
+    """A browser session per role through the login page, then an API token per role (with a
+    second-factor code when the token endpoint asks for one). Returns what went wrong."""
     problems = []
     for role, user in ctx.world["users"].items():
         client = Client(ctx.base, label=role)
@@ -53,11 +59,17 @@ def sign_everyone_in(ctx: Context) -> list[str]:
             problems.append(f"{role} could not sign in through {ctx.login_path}: its pages are not attacked")
             continue
         ctx.browsers[role] = client
-        answer = Client(ctx.base).send_json("POST", "/api/v1/auth/token/",
-                                            {"username": user["username"], "password": user["password"]})
+    for role, user in ctx.world["users"].items():
+        credentials = {"username": user["username"], "password": user["password"]}
+        answer = Client(ctx.base).send_json("POST", "/api/v1/auth/token/", credentials)
+        if answer.status != 200 and user["totp_secret"]:
+            answer = Client(ctx.base).send_json("POST", "/api/v1/auth/token/",
+                                                credentials | {"code": totp_now(user["totp_secret"])})
         token = (answer.json() or {}).get("token") if answer.status == 200 else None
         if token:
             ctx.tokens[role] = token
+        else:
+            problems.append(f"{role} got no API token ({answer.status}); the API is attacked with its session")
     return problems
 
 
@@ -65,32 +77,35 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default=os.environ.get("ATTACK_DATABASE_URL", DEFAULT_DATABASE_URL),
                         help="a PostgreSQL database this run drops and creates (ATTACK_DATABASE_URL)")
+    parser.add_argument("--only", default="", help="comma-separated step names (idor,sqli,…), for a partial run")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the stack is stopped on a kill too
     stack = Stack(args.database_url)
     started = time.monotonic()
     print(f"Starting a fresh stack on {stack.base} (database {args.database_url.rsplit('/', 1)[-1]}, "
           f"logs in {stack.log_dir})…", flush=True)
-    tallies = []
+    tallies, fatal = [], 0
+    selected = [s for s in STEPS if not args.only or s.__name__ in args.only.split(",")]
     try:
         ctx = Context(stack=stack, world=stack.start())
         for problem in sign_everyone_in(ctx):
             print(f"  ! {problem}", flush=True)
+            fatal += "could not sign in" in problem
         for role in ctx.browsers:
             ctx.sites[role] = crawl(ctx.browsers[role], role)
         ctx.sites["anonymous"] = crawl(ctx.anonymous(), "anonymous", limit=20)
         print("  crawled: " + ", ".join(f"{r} {len(s.pages)} pages/{len(s.forms)} forms"
                                         for r, s in ctx.sites.items()), flush=True)
-        # Brute force last: a lockout keyed on the address must not hide the other classes' results.
-        steps = [scope.idor, scope.traversal, inject.sqli, auth.open_redirect, auth.csrf, inject.stored_script,
-                 outbound.internal_addresses, inject.malformed, auth.bruteforce]
-        for step in steps:
+        for step in selected:
+            sent, began = Client.sent, time.monotonic()
             tally = step(ctx)
             tallies.append(tally)
-            print(tally.report(), flush=True)
+            print(f"{tally.report()}\n    ({Client.sent - sent} requests, {time.monotonic() - began:.0f}s)", flush=True)
     finally:
         stack.stop()
     summary = {t.name: t.summary() for t in tallies}
-    failed = any(t.succeeded or t.server_errors for t in tallies) or len(tallies) < 9
+    # A role that could not sign in was not attacked: never report that as nothing getting through.
+    failed = any(t.succeeded or t.server_errors for t in tallies) or fatal or len(tallies) < len(selected)
     print(f"{len(tallies)} classes in {time.monotonic() - started:.0f}s; "
           f"{'FAILED: see SUCCEEDED and SERVER ERROR lines above' if failed else 'nothing got through'}", flush=True)
     print(json.dumps(summary))

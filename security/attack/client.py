@@ -142,9 +142,15 @@ def parse(page: str, html: str) -> FormParser:
     return parser
 
 
-def totp_now(secret: str, offset: int = 0) -> str:
-    """RFC 6238, six digits, 30 s: what an authenticator app shows."""
-    counter = int(time.time()) // 30 + offset
+_USED: dict[str, int] = {}
+
+
+def totp_now(secret: str) -> str:
+    """RFC 6238, six digits, 30 s: what an authenticator app shows. A code is used once (the
+    portal remembers used codes), so a second use of one secret waits for the next period."""
+    while int(time.time()) // 30 <= _USED.get(secret, -1):
+        time.sleep(0.5)
+    counter = _USED[secret] = int(time.time()) // 30
     digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", counter), hashlib.sha1).digest()
     start = digest[-1] & 0x0F
     return f"{(struct.unpack('>I', digest[start:start + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
@@ -152,6 +158,8 @@ def totp_now(secret: str, offset: int = 0) -> str:
 
 class Client:
     """One browser (cookies, CSRF token) or one API caller (`token`)."""
+
+    sent = 0  # requests sent by every client of this run
 
     def __init__(self, base: str, *, token: str | None = None, label: str = "anonymous"):
         self.base = base
@@ -181,6 +189,7 @@ class Client:
         if isinstance(body, str):
             body = body.encode("utf-8", "surrogatepass")
         started = time.monotonic()
+        Client.sent += 1
         conn = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
         try:
             conn.request(method, path, body=body, headers=sent)

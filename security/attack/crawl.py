@@ -20,7 +20,7 @@ SKIP = re.compile(r"logout|/static/|/i18n/|/a/|password|/delete/|reauthenticate|
 # language for the rest of the run. (Sign-in is attacked by auth.py.)
 SKIP_FORMS = re.compile(r"logout|/i18n/|password|/delete/|/accounts/|/2fa/|/mfa/|reauthenticate|"
                         r"/admin/auth/user/\d+/change/")
-PER_SHAPE = 3
+PER_SHAPE = 2
 
 
 def shape(url: str) -> str:
@@ -49,7 +49,7 @@ class Site:
         return [f for f in self.forms if f.method == "get" and not SKIP.search(f.action)]
 
 
-def crawl(client: Client, role: str, *, limit: int = 160, start: str = "/", keep_bodies: bool = True) -> Site:
+def crawl(client: Client, role: str, *, limit: int = 100, start: str = "/", keep_bodies: bool = True) -> Site:
     site = Site(role)
     queue, seen_shapes, seen_forms = deque([start]), defaultdict(int), set()
     queued = {start}

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from . import schema
-from .crawl import UUID, crawl
+from .crawl import UUID, crawl, shape
 from .tally import Tally
 
 SQL = ["' OR '1'='1", "1' OR 1=1--", "\" OR \"\"=\"", "1; DROP TABLE notifications_incident;--",
@@ -136,16 +136,19 @@ def sqli(ctx) -> Tally:
     and every query parameter of the API. Succeeded: a database error in the answer, or more rows
     for the injected condition than for a value that matches nothing."""
     tally = Tally("sql_injection")
-    targets = {}
+    targets, shapes = {}, set()
     for role, site in ctx.sites.items():
         if role in ctx.browsers:
             for path, names in site.params.items():
                 for name in names:
-                    targets.setdefault((path, name), role)
+                    if (shape(path), name) not in shapes:
+                        shapes.add((shape(path), name))
+                        targets[(path, name)] = role
     for op in schema.operations(ctx.api("admin") if "admin" in ctx.browsers else ctx.anonymous()):
         if op.method == "GET":
             for name in op.query:
                 targets.setdefault((schema.fill(op.template, ctx.world), name), caller_for(op.template))
+    tally.notes.append(f"{len(targets)} parameters of {len({p for p, _ in targets})} pages and API lists")
     for (path, name), role in sorted(targets.items()):
         client = _api_client(ctx, role) if path.startswith("/api/") else ctx.browser(role)
         baseline = _count(client.get(f"{path}?{name}=zzqqzz9"))
@@ -201,11 +204,13 @@ def malformed(ctx) -> Tally:
     for role, path in _bad_paths(ctx):
         answer = ctx.browser(role).get(path)
         tally.attempt(answer, what=f"{role} GET {path}")
+    shapes = set()
     for role, site in ctx.sites.items():
         if role not in ctx.browsers:
             continue
         for path, names in site.params.items():
-            for name in names:
+            for name in [n for n in names if (shape(path), n) not in shapes]:
+                shapes.add((shape(path), name))
                 for value in ("%00", "%C2%B2", "%ED%A0%80", "9" * 40, "A" * 10_000):
                     answer = ctx.browser(role).get(f"{path}?{name}={value}")
                     tally.attempt(answer, what=f"{role} GET {path}?{name}={value[:12]}")

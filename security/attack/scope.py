@@ -4,6 +4,7 @@ in every export."""
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from .crawl import shape
 from .tally import Tally
 
 TRAVERSAL = ["../../../../etc/passwd", "..%2F..%2F..%2F..%2Fetc%2Fpasswd", "....//....//....//etc/passwd",
@@ -159,8 +160,9 @@ def traversal(ctx) -> Tally:
         if role not in ctx.browsers:
             continue
         client = ctx.browser(role)
-        links = set(site.exports) | {f"/reports/{month}/report.pdf", f"/reports/{month}/"}
-        for link in sorted(links):
+        links = {shape(link): link for link in sorted(site.exports)}  # one link of each kind
+        links |= {"report": f"/reports/{month}/report.pdf", "page": f"/reports/{month}/"}
+        for link in sorted(links.values()):
             for path in _mutations(link):
                 answer = client.get(path)
                 disposition = answer.headers.get("content-disposition", "")
