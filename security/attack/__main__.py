@@ -94,6 +94,10 @@ def main() -> int:
         for role in ctx.browsers:
             ctx.sites[role] = crawl(ctx.browsers[role], role)
         ctx.sites["anonymous"] = crawl(ctx.anonymous(), "anonymous", limit=20)
+        for role, site in ctx.sites.items():  # what was reached, for whoever reads the run
+            (stack.log_dir / f"crawl-{role}.txt").write_text(
+                "".join(f"{status} {path}\n" for path, status in site.pages.items())
+                + "".join(f"FORM {f.method} {f.action} {[x.name for x in f.fields]}\n" for f in site.forms))
         print("  crawled: " + ", ".join(f"{r} {len(s.pages)} pages/{len(s.forms)} forms"
                                         for r, s in ctx.sites.items()), flush=True)
         for step in selected:

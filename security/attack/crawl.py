@@ -43,7 +43,9 @@ class Site:
     bodies: dict = field(default_factory=dict)
 
     def post_forms(self) -> list[Form]:
-        return [f for f in self.forms if f.method == "post" and not SKIP_FORMS.search(urlsplit(f.action).path)]
+        """Forms to write through; not the admin's bulk actions (delete selected) on a list."""
+        return [f for f in self.forms if f.method == "post" and not SKIP_FORMS.search(urlsplit(f.action).path)
+                and not any(x.name == "_selected_action" for x in f.fields)]
 
     def get_forms(self) -> list[Form]:
         return [f for f in self.forms if f.method == "get" and not SKIP.search(f.action)]
