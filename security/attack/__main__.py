@@ -88,6 +88,7 @@ def main() -> int:
     selected = [s for s in STEPS if not args.only or s.__name__ in args.only.split(",")]
     try:
         ctx = Context(stack=stack, world=stack.start())
+        print(f"  stack up and seeded in {time.monotonic() - started:.0f}s", flush=True)
         for problem in sign_everyone_in(ctx):
             print(f"  ! {problem}", flush=True)
             fatal += "could not sign in" in problem
@@ -98,8 +99,8 @@ def main() -> int:
             (stack.log_dir / f"crawl-{role}.txt").write_text(
                 "".join(f"{status} {path}\n" for path, status in site.pages.items())
                 + "".join(f"FORM {f.method} {f.action} {[x.name for x in f.fields]}\n" for f in site.forms))
-        print("  crawled: " + ", ".join(f"{r} {len(s.pages)} pages/{len(s.forms)} forms"
-                                        for r, s in ctx.sites.items()), flush=True)
+        print(f"  signed in and crawled by {time.monotonic() - started:.0f}s: " + ", ".join(
+            f"{r} {len(s.pages)} pages/{len(s.forms)} forms" for r, s in ctx.sites.items()), flush=True)
         for step in selected:
             sent, began = Client.sent, time.monotonic()
             tally = step(ctx)

@@ -15,7 +15,7 @@ from .client import Client, Form, parse
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Never opened by the crawler: they end the session, switch the language, or are attacked apart.
 SKIP = re.compile(r"logout|/static/|/i18n/|/a/|password|/delete/|reauthenticate|/api/docs|/sw\.js|"
-                  r"\.pdf$|_export=|/2fa/|/mfa/")
+                  r"\.(pdf|csv|xlsx)(\?|$)|_export=|/2fa/|/mfa/")
 # Forms the write attacks never post: they end the session, change who can sign in, or switch the
 # language for the rest of the run. (Sign-in is attacked by auth.py.)
 SKIP_FORMS = re.compile(r"logout|/i18n/|password|/delete/|/accounts/|/2fa/|/mfa/|reauthenticate|"
@@ -25,7 +25,8 @@ PER_SHAPE = 2
 
 def shape(url: str) -> str:
     parts = urlsplit(url)
-    path = re.sub(r"/\d+(?=/|$)", "/<n>", UUID.sub("<uuid>", parts.path))
+    path = re.sub(r"/\d{4}-\d{2}(?=/|$)", "/<month>", UUID.sub("<uuid>", parts.path))
+    path = re.sub(r"/\d+(?=/|$)", "/<n>", path)
     params = ",".join(sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}))
     return f"{path}?{params}"
 
@@ -79,7 +80,7 @@ def crawl(client: Client, role: str, *, limit: int = 100, start: str = "/", keep
             local = parts.path + (f"?{parts.query}" if parts.query else "")
             for name, _ in parse_qsl(parts.query, keep_blank_values=True):
                 site.params[parts.path].add(name)
-            if "_export=" in local or local.endswith((".pdf", ".csv", ".xlsx")):
+            if "_export=" in local or parts.path.endswith((".pdf", ".csv", ".xlsx")):
                 site.exports.add(local)
             if SKIP.search(local) or local in queued:
                 continue
