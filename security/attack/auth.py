@@ -1,6 +1,7 @@
 """Sign-in and session attacks: brute force, CSRF, open redirects."""
 
 import random
+import re
 from urllib.parse import quote, urljoin, urlsplit
 
 from .client import Client, login_form, parse
@@ -10,6 +11,7 @@ from .tally import Tally
 # must refuse them (django-axes' usual limit is 5; DRF's login rate here is 10 a minute).
 ALLOWANCE = 10
 GUESSES = 30
+LOCKED = re.compile(r"locked out|too many|try again (later|in)", re.I)
 EVIL = ["//evil.example/", "https://evil.example/", "///evil.example/", "/\\evil.example/", "\\\\evil.example/",
         "https:evil.example", "//evil.example@127.0.0.1/", "http://127.0.0.1.evil.example/", " //evil.example/"]
 
@@ -39,11 +41,12 @@ def _web_guesses(ctx, tally: Tally, victim: dict, *, forge: bool) -> None:
             # The same form again with the invalid-credentials error: the guess was evaluated.
             believed = answer.status == 200 and any(
                 f for f in parse(ctx.base, answer.text).forms if any(x.kind == "password" for x in f.fields)
-            ) and "lock" not in answer.text.lower()
+            ) and not LOCKED.search(answer.text)
         evaluated += believed
         tally.attempt(answer, success=believed and evaluated > ALLOWANCE,
                       what=f"web sign-in guess {guess + 1} for {victim['username']}"
-                           f"{' with a forged X-Forwarded-For' if forge else ''} ({answer.status})")
+                           f"{' with a forged X-Forwarded-For' if forge else ''} ({answer.status})",
+                      group=f"web {forge}")
 
 
 def _api_guesses(ctx, tally: Tally, victim: dict, *, forge: bool) -> None:
@@ -60,7 +63,8 @@ def _api_guesses(ctx, tally: Tally, victim: dict, *, forge: bool) -> None:
         evaluated += believed
         tally.attempt(answer, success=believed and evaluated > ALLOWANCE,
                       what=f"API token guess {guess + 1} for {victim['username']}"
-                           f"{' with a forged X-Forwarded-For' if forge else ''} ({answer.status})")
+                           f"{' with a forged X-Forwarded-For' if forge else ''} ({answer.status})",
+                      group=f"api {forge}")
 
 
 def bruteforce(ctx) -> Tally:
@@ -90,7 +94,8 @@ def csrf(ctx) -> Tally:
                                           headers={"Origin": "https://evil.example",
                                                    "Referer": "https://evil.example/"})
                 tally.attempt(answer, success=answer.status != 403,
-                              what=f"{role} POST {urlsplit(form.action).path} {label} ({answer.status})")
+                              what=f"{role} POST {urlsplit(form.action).path} {label} ({answer.status})",
+                              group=f"{urlsplit(form.action).path} {label}")
     for role, path in (("outreach_worker", "/outreach/sync/"), ("outreach_worker", "/outreach/push/"),
                        ("outreach_worker", "/api/v1/responses/"), ("cpd_staff", "/api/v1/incidents/")):
         if role not in ctx.browsers:
@@ -142,5 +147,6 @@ def open_redirect(ctx) -> Tally:
             client = ctx.browser(role)
             answer = client.post_form(form.action, form.values() | {name: evil})
             tally.attempt(answer, success=_off_site(ctx.base, form.action, answer.location),
-                          what=f"POST {urlsplit(form.action).path} {name}={evil} → {answer.location!r}")
+                          what=f"{role} POST {urlsplit(form.action).path} {name}={evil} → {answer.location!r}",
+                          group=f"{re.sub(r'[0-9a-f-]{36}', '<uuid>', urlsplit(form.action).path)} {name}")
     return tally

@@ -47,7 +47,7 @@ def internal_addresses(ctx) -> Tally:
             answer = client.post_form(form.action, data)
             tally.attempt(answer, success=answer.status in (302, 303),
                           what=f"{role} POST {urlsplit(form.action).path} {name}=https://{host}/hook "
-                               f"accepted ({answer.status})")
+                               f"accepted ({answer.status})", group=f"{role} {urlsplit(form.action).path} {name}")
     for role in ("outreach_worker", "outreach_supervisor"):
         if role not in ctx.browsers:
             continue
@@ -55,7 +55,8 @@ def internal_addresses(ctx) -> Tally:
             answer = ctx.browser(role).send_json("POST", "/outreach/push/", {
                 "endpoint": f"https://{host}/push/attack", "keys": {"p256dh": "BAttack", "auth": "attack"}})
             tally.attempt(answer, success=200 <= answer.status < 300,
-                          what=f"{role} push endpoint https://{host}/push/attack accepted ({answer.status})")
+                          what=f"{role} push endpoint https://{host}/push/attack accepted ({answer.status})",
+                          group=f"{role} push")
     before = canary.hits
     if "outreach_supervisor" in ctx.browsers:
         client = ctx.browser("outreach_supervisor")
