@@ -109,10 +109,12 @@ def main() -> int:
     finally:
         stack.stop()
     summary = {t.name: t.summary() for t in tallies}
+    (stack.log_dir / "failures.txt").write_text("".join(f"{line}\n" for t in tallies for line in t.failures()))
     # A role that could not sign in was not attacked: never report that as nothing getting through.
     failed = any(t.succeeded or t.server_errors for t in tallies) or fatal or len(tallies) < len(selected)
     print(f"{len(tallies)} classes in {time.monotonic() - started:.0f}s; "
-          f"{'FAILED: see SUCCEEDED and SERVER ERROR lines above' if failed else 'nothing got through'}", flush=True)
+          f"{'FAILED: see SUCCEEDED and SERVER ERROR lines above' if failed else 'nothing got through'}; "
+          f"every failing attempt in {stack.log_dir / 'failures.txt'}", flush=True)
     print(json.dumps(summary))
     return 1 if failed else 0
 

@@ -2,8 +2,13 @@
 one (the organisation's channels page, the Django admin) and web-push subscription endpoints;
 then a drill, to see whether the portal connects to the attacker's loopback listener."""
 
+import base64
+import secrets
 import time
 from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from .inject import filled
 from .tally import Tally
@@ -19,6 +24,15 @@ def internal_hosts(port: int) -> list[str]:
             f"[::ffff:127.0.0.1]:{port}", f"[::ffff:7f00:1]:{port}", f"0.0.0.0:{port}", f"127.0.0.1.:{port}",
             "169.254.169.254", "[fe80::1]", "10.0.0.1", "10.255.255.254", "172.16.0.1", "192.168.1.1",
             "100.64.0.1", "[fd00::1]", "[::ffff:169.254.169.254]", "2852039166", "metadata.google.internal"]
+
+
+def subscription_keys() -> dict:
+    """Keys a browser's push subscription carries (a P-256 public key and a 16-byte secret), so the
+    portal gets as far as calling the endpoint."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return {"p256dh": base64.urlsafe_b64encode(public).rstrip(b"=").decode(),
+            "auth": base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()}
 
 
 def _url_forms(ctx) -> list[tuple[str, object, str]]:
@@ -53,7 +67,7 @@ def internal_addresses(ctx) -> Tally:
             continue
         for host in hosts:
             answer = ctx.browser(role).send_json("POST", "/outreach/push/", {
-                "endpoint": f"https://{host}/push/attack", "keys": {"p256dh": "BAttack", "auth": "attack"}})
+                "endpoint": f"https://{host}/push/attack", "keys": subscription_keys()})
             tally.attempt(answer, success=200 <= answer.status < 300,
                           what=f"{role} push endpoint https://{host}/push/attack accepted ({answer.status})",
                           group=f"{role} push")

@@ -106,6 +106,10 @@ class Stack:
         seeded = subprocess.run([sys.executable, "-m", "security.attack.seed", self.password], cwd=ROOT, env=self.env,
                                 check=True, capture_output=True, text=True)
         world = json.loads(seeded.stdout.strip().splitlines()[-1])
+        # Web push configured as in production, so a drill really calls the subscribed endpoints.
+        keys = subprocess.run([*manage, "vapid_keys"], cwd=ROOT, env=self.env, check=True, capture_output=True,
+                              text=True).stdout
+        self.env |= dict(line.split("=", 1) for line in keys.split() if "=" in line)
         bin_dir = Path(sys.executable).parent
         self._spawn("web", [str(bin_dir / "gunicorn"), "cvi_portal.wsgi", "--bind", f"127.0.0.1:{self.port}",
                             "--workers", "2", "--threads", "4", "--timeout", "60"])

@@ -38,12 +38,17 @@ class Tally:
         entry = self.groups.setdefault(group or UUID.sub("<uuid>", line), [0, line])
         entry[0] += 1
 
+    def failures(self) -> list[str]:
+        """Every failing attempt's group: its first attempt and how many there were."""
+        return [f"{self.name}: {first} (x{count})" for count, first in self.groups.values()]
+
     def summary(self) -> dict:
         return {"tried": self.tried, "succeeded": self.succeeded, "server_errors": self.server_errors}
 
     def report(self) -> str:
         lines = [f"{self.name}: tried {self.tried}, succeeded {self.succeeded}, server errors {self.server_errors}"]
-        for count, first in list(self.groups.values())[:SHOWN]:
+        ordered = sorted(self.groups.values(), key=lambda group: not group[1].startswith("SUCCEEDED"))
+        for count, first in ordered[:SHOWN]:
             lines.append(f"    {first}" + (f"  (and {count - 1} more like it)" if count > 1 else ""))
         if len(self.groups) > SHOWN:
             lines.append(f"    … {len(self.groups) - SHOWN} more kinds of failure")
