@@ -232,7 +232,7 @@ def _json_targets(ctx) -> list[tuple[str, str, str, dict]]:
                 {"endpoint": "https://fcm.googleapis.com/fcm/send/x", "keys": {"p256dh": "x", "auth": "y"}})]
     for op in schema.operations(ctx.api("admin") if "admin" in ctx.browsers else ctx.anonymous()):
         body = schema.valid_body(op.template, op.method, ctx.world)
-        if body is not None and op.method != "GET":
+        if body is not None and op.method != "GET" and op.has_body:
             targets.append((caller_for(op.template), op.method, schema.fill(op.template, ctx.world), body))
     return targets
 

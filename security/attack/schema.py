@@ -14,6 +14,7 @@ class Operation:
     template: str  # /api/v1/incidents/{code}/
     query: list = field(default_factory=list)
     strings: list = field(default_factory=list)  # top-level string fields of the JSON body
+    has_body: bool = False  # the operation reads a JSON body (one that reads none ignores any)
 
 
 def operations(client: Client) -> list[Operation]:
@@ -26,7 +27,7 @@ def operations(client: Client) -> list[Operation]:
                 continue
             query = [p["name"] for p in op.get("parameters", []) if p.get("in") == "query"]
             body = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
-            found.append(Operation(method.upper(), template, query, _string_fields(schema, body)))
+            found.append(Operation(method.upper(), template, query, _string_fields(schema, body), body is not None))
     return found
 
 
