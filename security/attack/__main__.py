@@ -77,7 +77,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default=os.environ.get("ATTACK_DATABASE_URL", DEFAULT_DATABASE_URL),
                         help="a PostgreSQL database this run drops and creates (ATTACK_DATABASE_URL)")
-    parser.add_argument("--only", default="", help="comma-separated step names (idor,sqli,…), for a partial run")
+    parser.add_argument("--only", default="",
+                        help="some steps only, comma-separated: " + ",".join(s.__name__ for s in STEPS))
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the stack is stopped on a kill too
     stack = Stack(args.database_url)

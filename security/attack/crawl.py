@@ -21,6 +21,8 @@ SKIP = re.compile(r"logout|/static/|/i18n/|/a/|password|/delete/|reauthenticate|
 SKIP_FORMS = re.compile(r"logout|/i18n/|password|/delete/|/accounts/|/2fa/|/mfa/|reauthenticate|"
                         r"/admin/auth/user/\d+/change/")
 PER_SHAPE = 2
+# Query parameters that pages' scripts send rather than links or forms: attacked like the rest.
+SCRIPT_PARAMS = {"/incidents/locate/": {"lat", "lon", "district", "beat", "community_area"}}
 
 
 def shape(url: str) -> str:
@@ -90,6 +92,9 @@ def crawl(client: Client, role: str, *, limit: int = 100, start: str = "/", keep
             seen_shapes[key] += 1
             queued.add(local)
             queue.append(local)
+    if any(path.startswith("/incidents/new/") for path in site.pages):
+        for path, names in SCRIPT_PARAMS.items():
+            site.params[path] |= names
     for form in site.get_forms():
         site.params[urlsplit(form.action).path].update(f.name for f in form.fields if f.kind != "submit")
     return site

@@ -24,8 +24,8 @@ from django.utils import timezone  # noqa: E402
 
 from core.dates import month_of  # noqa: E402
 from districts.loaders import load_geography, load_organizations  # noqa: E402
-from districts.models import District, Membership, Organization, Role  # noqa: E402
-from districts.services import channel_add  # noqa: E402
+from districts.models import District, Membership, OnCall, Organization, Role  # noqa: E402
+from districts.services import channel_add, oncall_add  # noqa: E402
 from notifications.models import Notification  # noqa: E402
 from notifications.services import incident_create  # noqa: E402
 from responses.services import followup_create, response_log  # noqa: E402
@@ -109,6 +109,8 @@ def main() -> None:
                         due_on=timezone.localdate() + timedelta(days=1), assigned_to=users[worker]["user"],
                         notification=n)
         responses.append({"code": str(log.code), "organization": org.name, "canary": canary})
+        oncall_add(organization=org, actor=users[supervisor]["user"], source="web", user=users[worker]["user"],
+                   tier=OnCall.Tier.PRIMARY)  # so the roster page has its remove form
         channel = channel_add(organization=org, actor=users[supervisor]["user"], source="web", kind="email",
                               target=f"dispatch-{org.pk}@attack.invalid")
         channels.append({"code": str(channel.code), "organization": org.name})
