@@ -103,6 +103,10 @@ class FormParser(HTMLParser):
             self._form = Form(page=self.page, action=urljoin(self.page, a.get("action") or self.page),
                               method=(a.get("method") or "get").lower(), fields=[])
             self.forms.append(self._form)
+        elif tag == "option" and self._select is not None:
+            self._select.options.append(a.get("value", ""))
+            if "selected" in a:
+                self._select.value = a.get("value", "")
         elif self._form is None or not a.get("name"):
             return
         elif tag == "input":
@@ -117,10 +121,6 @@ class FormParser(HTMLParser):
         elif tag == "select":
             self._select = Field(a["name"], "select")
             self._form.fields.append(self._select)
-        if tag == "option" and self._select is not None:
-            self._select.options.append(a.get("value", ""))
-            if "selected" in a:
-                self._select.value = a.get("value", "")
 
     def handle_data(self, data):
         if self._textarea is not None:
