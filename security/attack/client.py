@@ -69,7 +69,7 @@ class Form:
         for f in self.fields:
             if f.kind == "select":
                 data[f.name] = f.value or next((o for o in f.options if o), "")
-            elif f.kind in ("checkbox", "radio"):
+            elif f.kind in ("checkbox", "radio", "pressed"):
                 if f.value:
                     data.setdefault(f.name, f.value)
             elif f.kind not in ("submit", "button", "image", "reset", "file"):
@@ -115,6 +115,8 @@ class FormParser(HTMLParser):
             value = a.get("value", "on" if kind in ("checkbox", "radio") else "")
             self._form.fields.append(Field(a["name"], kind, value if kind not in ("checkbox", "radio") or checked
                                            else ""))
+        elif tag == "button":  # a named button sends its value when pressed (remove this entry)
+            self._form.fields.append(Field(a["name"], "pressed", a.get("value", "")))
         elif tag == "textarea":
             self._textarea = Field(a["name"], "textarea")
             self._form.fields.append(self._textarea)
