@@ -14,13 +14,15 @@ STACK_PORT ?= 8000
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: help demo test venv lint stack bench bench-notify bench-pages fuzz clean
+.PHONY: help demo test venv lint stack attack bench bench-notify bench-pages fuzz clean
 
 help:
 	@echo "make demo   install, migrate, seed real Chicago data, serve on http://127.0.0.1:$(DEMO_PORT) (DEMO_PORT=…)"
 	@echo "make test   the whole suite against PostgreSQL and Redis, then the SQLite-marked tests on SQLite"
 	@echo "make stack  gunicorn, outbox relay, Celery worker and beat against DATABASE_URL/REDIS_URL;"
 	@echo "            real geography and organisations, no demo accounts unless DEMO=1 (STACK_PORT=…)"
+	@echo "make attack a scripted attack on a fresh production-shaped stack on loopback (own database"
+	@echo "            ATTACK_DATABASE_URL, own redis-server); counts per class, the last line one JSON object"
 	@echo "make bench  every benchmark (bench-notify, bench-pages, bench-import, bench-dashboard); make fuzz: the long API fuzz run"
 
 # uv itself comes from the package index into .tools/, unless it is already on PATH.
@@ -80,6 +82,15 @@ stack: venv
 	$(if $(filter 1,$(DEMO)),$(MANAGE) seed_demo,@echo "No accounts were created: see the README, 'The first administrator' (or make stack DEMO=1)")
 	@echo "Serving gunicorn on http://127.0.0.1:$(STACK_PORT), with the outbox relay, a Celery worker and beat (Ctrl-C stops all)."
 	.venv/bin/honcho start -f Procfile -p $(STACK_PORT)
+
+# The scripted attack (security/attack/, docs/security.md): drops and creates ATTACK_DATABASE_URL,
+# starts its own redis-server, gunicorn, relay and worker with DEBUG off on a free loopback port,
+# attacks it as every role, stops everything. Exits 1 if any attempt succeeded or the server
+# answered 5xx; the last line is one JSON object.
+ATTACK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_attack
+attack: venv
+	scripts/services
+	ATTACK_DATABASE_URL=$(ATTACK_DATABASE_URL) $(PY) -m security.attack $(ATTACK_ARGS)
 
 # Incident commit → deliveries sent through a real relay and Celery worker (own redis-server,
 # its own database BENCH_DATABASE_URL, created if missing); the last line is one JSON object.

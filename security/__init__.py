@@ -1,0 +1,1 @@
+"""Security tooling that is not part of the running portal: `make attack` lives in `attack/`."""
