@@ -43,7 +43,25 @@ class RequestLimitsMiddleware:
             return self.get_response(request)
         if _has_nul(request):
             return _refusal(request, _("Null characters are not allowed."), 400)
+        if _bad_date_part(request.GET):
+            return _refusal(request, _("A year, month or day in the address is not a date."), 400)
         return self.get_response(request)
+
+
+# The Django admin's date drill-down (`?at__year=2026&at__month=11`): a year past 9999 overflows
+# inside Django (a 500), so each part must be a date part before any list reads it.
+DATE_PARTS = {"year": (1, 9999), "month": (1, 12), "day": (1, 31)}
+
+
+def _bad_date_part(query) -> bool:
+    for key, values in query.lists():
+        part = key.rpartition("__")[2]
+        if "__" not in key or part not in DATE_PARTS:
+            continue
+        low, high = DATE_PARTS[part]
+        if any(not (value.isascii() and value.isdigit() and low <= int(value) <= high) for value in values):
+            return True
+    return False
 
 
 def _has_nul(request) -> bool:

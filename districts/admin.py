@@ -3,6 +3,8 @@ from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 
+from core.admin_widgets import SafeAutocompleteAdmin
+
 from .models import (
     Beat,
     Channel,
@@ -49,7 +51,7 @@ class HospitalAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class CoverageInline(admin.TabularInline):
+class CoverageInline(SafeAutocompleteAdmin, admin.TabularInline):
     model = Coverage
     extra = 0
     autocomplete_fields = ["community_area", "beat", "district"]
@@ -83,7 +85,7 @@ class CoverageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(SafeAutocompleteAdmin, admin.ModelAdmin):
     list_display = ["user", "role", "district", "organization", "language"]
     list_filter = ["role", "district", "organization", "language"]
     search_fields = ["user__username", "user__email"]

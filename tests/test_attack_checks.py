@@ -15,6 +15,11 @@ def test_a_script_payload_counts_only_when_it_comes_back_unescaped():
     payload = _script("xss00001")
     assert _unescaped(f"<p>{payload}</p>", "xss00001")
     assert not _unescaped(f"<p>{escape(payload)}</p>", "xss00001")
+    # Markdown's escaping leaves quotes as they are: the handler's text is there, its tag is not.
+    markdown = ("<p>&quot;&gt;&lt;img src=x onerror=alert('xss00001')&gt;"
+                "&lt;script&gt;alert('xss00001')&lt;/script&gt;</p>")
+    assert not _unescaped(markdown, "xss00001")
+    assert _unescaped("<p><img src=x onerror=alert('xss00001')></p>", "xss00001")
 
 
 def test_a_redirect_off_the_site_counts_and_one_on_it_does_not():

@@ -81,7 +81,9 @@ def _script(marker: str) -> str:
 
 
 def _unescaped(html: str, marker: str) -> bool:
-    return f"<script>alert('{marker}')" in html or f"onerror=alert('{marker}')" in html
+    """The payload's tags came back as tags. The handler's text alone is no hole: escaped, as
+    `&lt;img src=x onerror=alert(…)&gt;` inside a paragraph, it is only text."""
+    return f"<script>alert('{marker}')" in html or f"<img src=x onerror=alert('{marker}')" in html
 
 
 def stored_script(ctx) -> Tally:
