@@ -20,6 +20,7 @@ from core.dates import CHICAGO
 from core.exports import csv_lines, xlsx_bytes
 from core.redirects import next_url
 from districts.access import scope_of
+from districts.auth import reauthentication_for_export
 from districts.models import Organization, Role
 from districts.selectors import (
     members_for_choice,
@@ -298,6 +299,7 @@ def records_export(request):
     if export_format not in ("csv", "xlsx"):
         return HttpResponseBadRequest(_("Export as CSV or XLSX."), content_type="text/plain; charset=utf-8")
     organization = _organization(request)
+    reauthentication_for_export(request)  # raises: allauth confirms the password, then comes back
     record_access(request, action="records.exported")
     audit_log(actor=request.user, source=SOURCE, action="records.exported", obj=organization,
               data={"format": export_format})

@@ -30,6 +30,7 @@ from audit.services import access_record, audit_log
 from core.dates import CHICAGO
 from core.suppression import is_small, suppress
 from districts.access import require_role
+from districts.auth import reauthentication_for_export
 from districts.models import District, Organization, Role
 from protocols.selectors_playbooks import playbook_choices
 
@@ -358,6 +359,7 @@ def dashboard(request):
                                       scenario=scenario))
 
     if export_format is not None:
+        reauthentication_for_export(request)  # raises: allauth confirms the password, then comes back
         district_rows, organisation_rows, pilot_rows = _table_rows(figures_by_month, table_months, viewer,
                                                                    organization, exact=False)
         rows = organisation_rows if viewer.organization else (

@@ -324,17 +324,21 @@ def test_a_role_that_needs_a_second_factor_gets_no_api_token_without_one(enforce
 
 # --- re-authentication before exports -----------------------------------------------------
 
-def test_an_export_asks_for_the_password_again_after_ten_minutes(enforced, analyst, client):
-    with_totp(analyst)
-    client.force_login(analyst)
+@pytest.mark.parametrize(("who", "url"), [("analyst", "/history/?_export=csv"),
+                                          ("analyst", "/dashboard/?_export=csv"),
+                                          ("supervisor", "/team/export/?format=csv")])
+def test_an_export_asks_for_the_password_again_after_ten_minutes(enforced, request, client, who, url):
+    user = request.getfixturevalue(who)
+    with_totp(user)
+    client.force_login(user)
     session = client.session
     session["cvi_mfa_enrolling"] = True  # stands for a passed second factor: this test is about the export
     session.save()
 
-    response = client.get("/history/?_export=csv")
+    response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/reauthenticate/")
     confirmed = client.post(response["Location"], {"password": PASSWORD})
-    assert confirmed.status_code == 302 and confirmed["Location"] == "/history/?_export=csv"
+    assert confirmed.status_code == 302 and confirmed["Location"] == url
     export = client.get(confirmed["Location"])
     assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
 
