@@ -1,24 +1,17 @@
 from django.contrib import admin
 
+from core.admin_kit import ReadOnlyAdmin
+
 from .models import Access, Event, Refusal
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "source", "actor", "object_type", "object_code"]
     list_filter = ["source", "action", "object_type"]
     search_fields = ["action", "object_code", "actor__username"]
     date_hierarchy = "at"
     readonly_fields = [f.name for f in Event._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # Views an organisation's own members made of its own records (`responses.*`, its export) are
@@ -26,19 +19,8 @@ class EventAdmin(admin.ModelAdmin):
 ORGANISATION_INTERNAL_ACTIONS = ("responses.viewed", "responses.listed", "records.exported")
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Access)
-class AccessAdmin(_ReadOnly):
+class AccessAdmin(ReadOnlyAdmin):
     """Who viewed incidents, boards and exports: counted per person, page, organisation and hour."""
 
     list_display = ["hour", "actor", "role", "action", "object_type", "object_code", "count", "last_at"]
@@ -51,7 +33,7 @@ class AccessAdmin(_ReadOnly):
 
 
 @admin.register(Refusal)
-class RefusalAdmin(_ReadOnly):
+class RefusalAdmin(ReadOnlyAdmin):
     """Anonymous callers refused, counted per action, reason and hour."""
 
     list_display = ["hour", "action", "reason", "source", "count", "last_at"]

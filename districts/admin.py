@@ -3,7 +3,7 @@ from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 
-from core.admin_widgets import SafeAutocompleteAdmin
+from core.admin_kit import SafeAutocompleteAdmin
 
 from .models import (
     Beat,

@@ -4,6 +4,8 @@ here versions, acknowledgements and sign-offs are shown, not edited."""
 
 from django.contrib import admin
 
+from core.admin_kit import ReadOnlyAdmin
+
 from .models import (
     KnowledgeQuestion,
     OnboardingSignOff,
@@ -15,30 +17,19 @@ from .models import (
 )
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ProtocolDocument)
-class ProtocolDocumentAdmin(ReadOnly):
+class ProtocolDocumentAdmin(ReadOnlyAdmin):
     list_display = ["slug", "kind", "position", "created_at"]
 
 
 @admin.register(ProtocolVersion)
-class ProtocolVersionAdmin(ReadOnly):
+class ProtocolVersionAdmin(ReadOnlyAdmin):
     list_display = ["document", "number", "language", "title", "effective_on", "published_at"]
     list_filter = ["document", "language"]
 
 
 @admin.register(ProtocolAcknowledgement)
-class ProtocolAcknowledgementAdmin(ReadOnly):
+class ProtocolAcknowledgementAdmin(ReadOnlyAdmin):
     list_display = ["user", "document", "number", "language", "acknowledged_at"]
     list_filter = ["document"]
 
@@ -62,5 +53,5 @@ class KnowledgeQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(OnboardingSignOff)
-class OnboardingSignOffAdmin(ReadOnly):
+class OnboardingSignOffAdmin(ReadOnlyAdmin):
     list_display = ["user", "pathway", "signed_at"]

@@ -1,4 +1,8 @@
-"""The Django admin's autocomplete select, safe with a value that is not an id.
+"""Shared pieces of the apps' Django admins.
+
+`ReadOnlyAdmin`: a model the admin shows and never changes (audit trails, published versions).
+
+The autocomplete select, safe with a value that is not an id:
 
 Django's `AutocompleteSelect` looks the submitted value up to show it again when the form comes
 back with errors; a value that is not a number (`²`, `abc`) then raises inside the widget, a
@@ -6,6 +10,7 @@ back with errors; a value that is not a number (`²`, `abc`) then raises inside 
 admin's autocomplete fields the widget below, which shows such a value as nothing chosen.
 """
 
+from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 
@@ -25,3 +30,14 @@ class SafeAutocompleteAdmin:
         if db_field.name in self.get_autocomplete_fields(request):
             kwargs.setdefault("widget", SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using")))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
