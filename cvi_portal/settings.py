@@ -31,7 +31,7 @@ VAR_DIR = Path(env_str("CVI_VAR_DIR") or BASE_DIR / "var")
 DEBUG = env_bool("DEBUG", True)
 
 
-# --- Secret, hosts, HTTPS (security slice: production-shaped settings) ---------------------
+# --- Secret, hosts, HTTPS (production-shaped settings) ---------------------------------------
 # The secret comes from SECRET_KEY, else from the file SECRET_KEY_FILE names (`make stack` and
 # the compose set generate one in var/ with scripts/secret-key before any process starts, so
 # every process reads the same key), else, in development only, a generated key in VAR_DIR.
@@ -121,7 +121,7 @@ MIDDLEWARE = [
     # Needs the user, the session and messages: a second factor before any page (districts/auth.py).
     "districts.auth.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Security slice: CSP (settings SECURE_CSP), Permissions-Policy, per-role idle sessions.
+    # CSP (settings SECURE_CSP), Permissions-Policy, per-role idle sessions.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
     "districts.middleware.SessionIdleMiddleware",
@@ -267,7 +267,8 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # http://localhost in development on
 # On wherever DEBUG is off (production, `make stack`); the demo's seeded users go straight in.
 MFA_REQUIRED_ROLES = {"admin", "analyst", "cpd_staff", "cpd_commander"}
 MFA_ENFORCED = env_bool("MFA_ENFORCED", not DEBUG)
-# Exports (the incident history's CSV and XLSX) ask for the password again after the timeout.
+# Exports (the incident history's, the dashboard's, an organisation's records) ask for the
+# password again after the timeout.
 EXPORT_REAUTHENTICATION = env_bool("EXPORT_REAUTHENTICATION", True)
 # People's API tokens (POST /api/v1/auth/token/) expire after this many days.
 USER_TOKEN_LIFETIME_DAYS = env_int("USER_TOKEN_LIFETIME_DAYS", 30, minimum=1)
@@ -360,7 +361,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.api_exception_handler",
     # Pagination is `core.api.ApiPagination` on every API view (page size 50, at most 200).
 }
-# Input limits (core/parsers.py, core/middleware.py): a page's form or JSON body over 1 MB is
+# Input limits (core/parsers.py, core/request_limits.py): a page's form or JSON body over 1 MB is
 # refused with 413 before it is read, and so is the API's (by its parser, audited); a body over
 # Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) anywhere. JSON nests at most 20 deep.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -376,7 +377,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CVI Portal API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Security slice: the schema and the docs page only for a signed-in caller (any role, or an
+    # The schema and the docs page only for a signed-in caller (any role, or an
     # integration token: the reference is what integrators build against).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -421,7 +422,7 @@ RETENTION_ACCESS_DAYS = env_int("RETENTION_ACCESS_DAYS", 730, minimum=0)
 CELERY_BEAT_SCHEDULE["retention-purge"] = {"task": "responses.tasks.retention_purge",
                                            "schedule": crontab(hour=2, minute=45)}
 
-# --- Production hardening (security slice) --------------------------------------------
+# --- Production hardening -------------------------------------------------------------
 # HTTPS behind a TLS proxy unless CVI_HTTPS=false (plain HTTP on loopback, `make stack`).
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
