@@ -464,7 +464,7 @@ PERMISSIONS_POLICY = {
                     "screen-wake-lock", "serial", "usb", "xr-spatial-tracking")
 }
 
-# --- Sessions (security slice) ----------------------------------------------------------
+# --- Sessions --------------------------------------------------------------------------
 # No 14-day sessions. A session ends after a time without activity that depends on the role
 # (districts/middleware.py), and at the latest a fixed time after signing in. CPD, analysts
 # and administrators: short. Outreach: longer (a worker's phone), and the signed
