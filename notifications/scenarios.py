@@ -81,7 +81,9 @@ def partner_routes(incident: Incident, playbooks: list[Playbook], *, skip: set[i
     routes: dict[int, Route] = {}
     with override("en"):  # the reason is CPD's record, in English
         for playbook in playbooks:
-            partners = [(org, f"partner in playbook {playbook.title}")
+            # A limited relay's reason names no playbook: "Fatal shooting" says more than CPD relays.
+            partners = [(org, "partner named in a matched playbook" if relay_for(org) == Notification.Relay.LIMITED
+                         else f"partner in playbook {playbook.title}")
                         for org in playbook.partners.filter(active=True)]
             programme = incident.hospital.violence_programme if incident.hospital_id else None
             if (Organization.PartnerType.HOSPITAL in playbook.partner_types and programme is not None

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -138,19 +139,25 @@ def _incident_context(request, notification: Notification) -> dict:
     }
 
 
+# What a limited relay (victim services) is asked to do: the same for every shooting, so it
+# tells nothing CPD's relay (place, time, number of victims) does not.
+LIMITED_RELAY_STEPS = (
+    gettext_lazy("Acknowledge, so CPD and the covering organisations know you have it."),
+    gettext_lazy("Offer your services through the contacts your organisation uses."),
+    gettext_lazy("Log what you did; only the agreed summary leaves your organisation."),
+)
+
+
 def _playbooks(notification: Notification) -> list:
     """The matched playbooks with the checklist for this organisation: street outreach reads the
     outreach steps, a partner organisation (hospital programme, City staff) the partner steps.
-    A limited relay (victim services) shows only the partner steps of the playbooks that brought
-    the organisation in, untitled: a title such as "Fatal shooting" says more than CPD relays."""
-    organization = notification.organization
-    playbooks = list(notification.incident.scenarios.prefetch_related("partners"))
-    language = translation.get_language()
+    A limited relay (victim services) shows one fixed checklist, whatever matched: a playbook's
+    title or steps ("Fatal shooting", "reach the family") say more than CPD relays."""
     if notification.relay == Notification.Relay.LIMITED:
-        mine = [p for p in playbooks
-                if organization.partner_type in p.partner_types or organization in p.partners.all()]
-        return [{"title": _("Your checklist"),
-                 "steps": [step for p in mine for step in p.checklist_for("partner", language)]}]
+        return [{"title": _("Your checklist"), "steps": [str(step) for step in LIMITED_RELAY_STEPS]}]
+    organization = notification.organization
+    playbooks = list(notification.incident.scenarios.all())
+    language = translation.get_language()
     role = "outreach" if organization.partner_type == organization.PartnerType.STREET_OUTREACH else "partner"
     return [{"title": card.title, "code": card.code, "steps": [s for _label, steps in card.steps for s in steps]}
             for card in playbook_cards(playbooks, roles=[role], language=language)]

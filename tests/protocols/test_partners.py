@@ -90,7 +90,9 @@ def test_victim_services_hear_only_the_place_and_the_number_of_victims(partner_l
     assert "6300 S HALSTED ST" in body and "Victims: 2" in body
     for withheld in ("Fatal shooting", "fatal", "University of Chicago", "Family at the scene", "0-19", "Playbooks"):
         assert withheld not in body
-    api = NotificationOutput(Notification.objects.get(pk=notification.pk)).data["incident"]
+    everything = NotificationOutput(Notification.objects.get(pk=notification.pk)).data
+    assert "Fatal" not in str(everything)  # the routing reason names no playbook either
+    api = everything["incident"]
     assert (api["block"], api["victim_count"]) == ("6300 S HALSTED ST", 2)
     assert api["fatal_count"] is None and api["victims"] == [] and api["hospital"] is None and api["note"] is None
     assert api["scenarios"] == []
@@ -115,6 +117,8 @@ def test_a_victim_services_member_sees_the_place_and_the_count_only(client, part
     assert "6300 S HALSTED ST" in body and "CPD relays the place and the number of victims" in body
     for withheld in ("killed", "University of Chicago", "Family at the scene", "0–19", "Fatal shooting"):
         assert withheld not in body
-    assert "Victim services: reach the family through your own channels" in body  # the partner's steps
+    # One fixed checklist, whatever matched: the fatal playbook's steps would say what CPD does not.
+    assert "Offer your services through the contacts your organisation uses." in body
+    assert "reach the family" not in body
     feed = client.get(reverse("responses:feed")).content.decode()
     assert "6300 S HALSTED ST" in feed and "killed" not in feed and "Fatal shooting" not in feed
