@@ -32,7 +32,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .dates import CHICAGO
 from .exceptions import Conflict
-from .parsers import SafeJSONParser
+from .parsers import SafeJSONParser, printable
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ def rejection_data(request, view, response) -> dict:
         data["fields"] = sorted({key if FIELD_NAME.fullmatch(str(key)) else "(unknown field)"
                                  for key in response.data})[:20]
     elif isinstance(response.data, dict) and "detail" in response.data:
-        data["reason"] = _printable(str(response.data["detail"]))
-    data["path"] = _printable(data["path"])
+        data["reason"] = printable(str(response.data["detail"]))
+    data["path"] = printable(data["path"])
     code = getattr(getattr(request, "_auth", None), "code", None)
     if code is not None:
         data["integration_token"] = str(code)
@@ -115,16 +115,6 @@ def _record_rejection(request, view, response) -> None:
 
 
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    """Safe for a JSON column: no NUL, no lone surrogates, no control characters."""
-    return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in text[:limit])
-
-
-# --- parsing and the body limit ---------------------------------------------------------
-
-LimitedJSONParser = SafeJSONParser  # the name views used before the parser moved to core/parsers.py
 
 
 # --- pagination -------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def json_loads_safe(raw: bytes | str, *, limit: int = MAX_BODY_BYTES) -> object:
         raise MalformedInput(_("Malformed JSON: nested more than %(depth)s levels deep.")
                              % {"depth": max_depth()}) from None
     except ValueError as exc:
-        raise MalformedInput(_("Malformed JSON: %(error)s") % {"error": _printable(str(exc))}) from None
+        raise MalformedInput(_("Malformed JSON: %(error)s") % {"error": printable(str(exc))}) from None
     _check_tree(data)
     return data
 
@@ -114,7 +114,8 @@ def _check_tree(data: object) -> None:
                 raise MalformedInput(problem, field=field)
 
 
-def _printable(text: str, limit: int = 200) -> str:
+def printable(text: str, limit: int = 200) -> str:
+    """Safe for a message or a JSON column: no NUL, no lone surrogates, no control characters."""
     return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in text[:limit])
 
 

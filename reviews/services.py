@@ -61,7 +61,7 @@ def monthly_reviews(months: list[Month], *, districts=None, organization: Organi
     current = Month(*month_of(now))
     # Only a month still settling, or one not stored yet, needs its fingerprint.
     checked = [m for m in months if m != current and not (settled(m, now) and first_day(m) in stored)]
-    prints = fingerprints(checked, districts=districts, organization=organization) if checked else {}
+    prints = fingerprints(checked, districts=districts) if checked else {}
     out = []
     for month in months:
         row = stored.get(first_day(month))
@@ -92,7 +92,7 @@ def monthly_summaries_refresh(*, months: int = 24) -> int:
     scopes += [{"organization": o} for o in Organization.objects.order_by("name")]
     written = 0
     for scope in scopes:
-        prints = fingerprints(asked, **scope)
+        prints = fingerprints(asked, districts=scope.get("districts"))
         for month in asked:
             monthly_summary_store(month=month, scope=scope_key(**scope), fingerprint=prints[month],
                                   figures=monthly_review(month=month, **scope))

@@ -44,11 +44,11 @@ def first_day(month: Month) -> date:
     return date(month.year, month.month, 1)
 
 
-def fingerprints(months: list[Month], *, districts=None, organization=None) -> dict[Month, str]:
-    """What each month's figures depend on, as a short hash: the change stamps of the scope's
-    districts in that month (notifications.stamps), one indexed read for all months. An
-    organisation's figures use every district's stamps (it may be notified anywhere)."""
-    del organization  # every change an organisation's figures count stamps its incident's district
+def fingerprints(months: list[Month], *, districts=None) -> dict[Month, str]:
+    """What each month's figures depend on, as a short hash: the change stamps of these districts
+    (all of them when None) in that month (notifications.stamps), one indexed read for all
+    months. An organisation's figures take every district's stamps: it may be notified anywhere,
+    and each change it counts stamps its incident's district."""
     stamps = FiguresStamp.objects.filter(month__in=[first_day(m) for m in months])
     if districts is not None:
         stamps = stamps.filter(district__in=districts)

@@ -16,6 +16,11 @@ from districts.models import District, Membership, Organization, Role
 
 PASSWORD = "test-password-123"  # noqa: S105
 
+# Debian's Chromium for every browser test (pytest-playwright), without the background network
+# calls this machine's closed network refuses. Each browser test module sets its own context.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
 ENGLEWOOD_POINT = (41.7796, -87.6446)  # S Halsted St & W 63rd St: 7th District, Englewood
 AUSTIN_POINT = (41.8873, -87.7653)  # W Chicago Ave & N Central Ave: 15th District, Austin
 
@@ -112,3 +117,8 @@ def admin_user(reference_data):
     user.is_staff = user.is_superuser = True
     user.save()
     return user
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}

@@ -52,7 +52,7 @@ def test_the_map_is_inline_svg_drawn_from_the_polygons(client, analyst, liaison)
     assert len(re.findall(r'<path class="mine" d="M[\d., LMZ]+"', card)) == 3  # 3 areas in the 7th
     assert '<use href="#district-outline"' in card
     assert ">Englewood</text>" in svg and ">West Englewood</text>" in svg
-    coords = [float(n) for n in re.findall(r"[\d.]+", " ".join(re.findall(r' d="([^"]+)"', svg)))]
+    coords = [float(n) for n in re.findall(r"-?[\d.]+", " ".join(re.findall(r' d="([^"]+)"', svg)))]
     width, height = (float(n) for n in re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).groups())
     assert min(coords) >= 0 and max(coords) <= max(width, height)  # projected into the box
     assert len(svg) < 120_000  # simplified, not every surveyed vertex

@@ -110,6 +110,8 @@ PAGES: dict[str, Row] = {
     "password_change": get("/accounts/password_change/", others=OK),
     "account_change_password": get("/accounts/password_change/", others=OK),  # the same page, allauth's name
     "account": get("/accounts/security/", others=OK),
+    # allauth's page, pinned: exports send a signed-in user here to confirm the password again.
+    "account_reauthenticate": get("/accounts/reauthenticate/", others=OK),
     "password_change_done": get("/accounts/password_change/done/", others=OK),
     "password_reset": get("/accounts/password_reset/", anonymous=OK, others=OK),
     "password_reset_done": get("/accounts/password_reset/done/", anonymous=OK, others=OK),
