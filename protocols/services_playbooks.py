@@ -144,14 +144,14 @@ def places_import(*, actor, text: str, source: str = "web") -> PlacesImport:
         problems.append(_("The file has no places."))
     if problems:
         raise ValidationError({"file": problems})
-    result = PlacesImport()
+    keyed = {(clean["kind"], clean["name"]): clean for clean in rows}  # a place twice in a file: its last row
     with transaction.atomic():
-        for clean in rows:
-            created = Place.objects.update_or_create(kind=clean["kind"], name=clean["name"], defaults=clean)[1]
-            if created:
-                result.created += 1
-            else:
-                result.updated += 1
+        existing = set(Place.objects.values_list("kind", "name"))
+        result = PlacesImport(created=len(keyed.keys() - existing), updated=len(keyed.keys() & existing))
+        # One statement per thousand places, not two queries a row.
+        Place.objects.bulk_create([Place(**clean) for clean in keyed.values()], batch_size=1000,
+                                  update_conflicts=True, unique_fields=["kind", "name"],
+                                  update_fields=["latitude", "longitude", "address"])
         audit_log(actor=actor, source=source, action="places.imported",
                   data={"created": result.created, "updated": result.updated})
     return result

@@ -11,6 +11,7 @@ from django.utils import timezone
 from notifications.models import Incident
 from notifications.services import incident_correct, incident_create, incident_import
 from protocols.matching import metres_between
+from protocols.models import Place
 from protocols.services_playbooks import places_import
 from tests.conftest import ENGLEWOOD_POINT
 
@@ -124,3 +125,17 @@ def test_matching_in_bulk_agrees_with_matching_each_incident(playbooks, cpd_user
     assert one_by_one[made[1].pk] >= {"repeat", "multiple", "hospital"}
     call_command("match_scenarios", stdout=StringIO())
     assert {incident.pk: codes(incident) for incident in made} == one_by_one
+
+
+def test_a_places_file_loaded_again_updates_each_place_once(admin_user):
+    first = places_import(actor=admin_user, text="kind,name,latitude,longitude\n"
+                          "school,Test Academy,41.78,-87.64\npark,Test Park,41.79,-87.65\n")
+    assert (first.created, first.updated) == (2, 0)
+    again = places_import(actor=admin_user, text="kind,name,latitude,longitude,address\n"
+                          "school,Test Academy,41.70,-87.60,1 Test St\n"
+                          "school,Test Academy,41.71,-87.61,2 Test St\n"  # twice in one file: the last row
+                          "school,New School,41.72,-87.62,\n")
+    assert (again.created, again.updated) == (1, 1)
+    academy = Place.objects.get(kind="school", name="Test Academy")
+    assert (academy.latitude, academy.longitude, academy.address) == (41.71, -87.61, "2 Test St")
+    assert Place.objects.count() == 3
