@@ -20,36 +20,38 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 class IncidentForm(forms.Form):
     rd_number = forms.CharField(
-        label="RD number", required=False, max_length=12,
+        label=_("RD number"), required=False, max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "JH411616", "autocapitalize": "characters",
                                       "spellcheck": "false"}),
     )
     occurred_at = forms.DateTimeField(
-        label="Occurred at", input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        label=_("Occurred at"), input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        help_text="Chicago time.", error_messages={"required": "Enter when the shooting happened.",
-                                                    "invalid": "Enter a date and time, e.g. 2026-03-07 21:14."},
+        help_text=_("Chicago time."), error_messages={"required": _("Enter when the shooting happened."),
+                                                    "invalid": _("Enter a date and time, e.g. 2026-03-07 21:14.")},
     )
     block = forms.CharField(
-        label="Block", max_length=120,
+        label=_("Block"), max_length=120,
         widget=forms.TextInput(attrs={"placeholder": "6300 S HALSTED ST", "autocomplete": "off",
                                       "autocapitalize": "characters"}),
-        help_text="Hundred-block address, never a house number.",
-        error_messages={"required": "Enter the block, e.g. 6300 S HALSTED ST."},
+        help_text=_("Hundred-block address, never a house number."),
+        error_messages={"required": _("Enter the block, e.g. 6300 S HALSTED ST.")},
     )
-    latitude = forms.FloatField(label="Latitude", required=False,
+    latitude = forms.FloatField(label=_("Latitude"), required=False,
                                 widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
-    longitude = forms.FloatField(label="Longitude", required=False,
+    longitude = forms.FloatField(label=_("Longitude"), required=False,
                                  widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
-    district = forms.ChoiceField(label="District", error_messages={
-        "invalid_choice": "You can enter incidents for your own district only (%(value)s is not yours)."})
-    beat = forms.ChoiceField(label="Beat", required=False, error_messages={
-        "invalid_choice": "Beat %(value)s is not in the district."})
-    community_area = forms.TypedChoiceField(label="Community area", required=False, coerce=int, empty_value=None,
-                                            error_messages={"invalid_choice": "Choose a community area from the list."})
-    hospital = forms.ChoiceField(label="Hospital", required=False, error_messages={
-        "invalid_choice": "“%(value)s” is not a known hospital."})
-    scene_status = forms.ChoiceField(label="Scene", choices=Incident.SceneStatus.choices,
+    district = forms.ChoiceField(label=_("District"), error_messages={
+        "invalid_choice": _("You can enter incidents for your own district only (%(value)s is not yours).")})
+    beat = forms.ChoiceField(label=_("Beat"), required=False, error_messages={
+        "invalid_choice": _("Beat %(value)s is not in the district.")})
+    community_area = forms.TypedChoiceField(
+        label=_("Community area"), required=False, coerce=int, empty_value=None,
+        error_messages={"invalid_choice": _("Choose a community area from the list.")},
+    )
+    hospital = forms.ChoiceField(label=_("Hospital"), required=False, error_messages={
+        "invalid_choice": _("“%(value)s” is not a known hospital.")})
+    scene_status = forms.ChoiceField(label=_("Scene"), choices=Incident.SceneStatus.choices,
                                      initial=Incident.SceneStatus.ACTIVE, widget=forms.RadioSelect)
     gathering = forms.ChoiceField(
         label=_("At a vigil or funeral"), required=False, choices=Incident.Gathering.choices,
@@ -57,9 +59,9 @@ class IncidentForm(forms.Form):
         error_messages={"invalid_choice": _("Choose vigil, funeral or no.")},
     )
     note = forms.CharField(
-        label="Note for outreach", required=False, max_length=MAX_NOTE,
+        label=_("Note for outreach"), required=False, max_length=MAX_NOTE,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_NOTE}),
-        help_text="Short and factual. No names, no suspects, no witnesses.",
+        help_text=_("Short and factual. No names, no suspects, no witnesses."),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -78,7 +80,7 @@ class IncidentForm(forms.Form):
         areas = sorted(CommunityArea.objects.defer("boundary"), key=lambda a: a.name)
         self.fields["community_area"].choices = [("", "—")] + [(a.number, f"{a.display_name} ({a.number})")
                                                                 for a in areas]
-        self.fields["hospital"].choices = [("", "Not known")] + [
+        self.fields["hospital"].choices = [("", _("Not known"))] + [
             (h.code, h.name) for h in Hospital.objects.filter(active=True)
         ]
         if not self.is_bound and "occurred_at" not in self.initial:
@@ -97,10 +99,10 @@ class IncidentForm(forms.Form):
 
 
 class VictimForm(forms.Form):
-    age_band = forms.ChoiceField(label="Age", choices=Victim.AgeBand.choices, initial=Victim.AgeBand.UNKNOWN)
-    sex = forms.ChoiceField(label="Sex", choices=Victim.Sex.choices, initial=Victim.Sex.UNKNOWN)
-    fatal = forms.BooleanField(label="Fatal", required=False)
-    gunshot = forms.BooleanField(label="Gunshot", required=False, initial=True)
+    age_band = forms.ChoiceField(label=_("Age"), choices=Victim.AgeBand.choices, initial=Victim.AgeBand.UNKNOWN)
+    sex = forms.ChoiceField(label=_("Sex"), choices=Victim.Sex.choices, initial=Victim.Sex.UNKNOWN)
+    fatal = forms.BooleanField(label=_("Fatal"), required=False)
+    gunshot = forms.BooleanField(label=_("Gunshot"), required=False, initial=True)
 
     def has_changed(self) -> bool:
         # A row on the form is a victim, even one left at "unknown, unknown": without this the
@@ -110,8 +112,8 @@ class VictimForm(forms.Form):
 
 class BaseVictimFormSet(forms.BaseFormSet):
     default_error_messages = {
-        "too_few_forms": "Add at least one victim.",
-        "too_many_forms": f"At most {MAX_VICTIMS} victims per incident.",
+        "too_few_forms": _("Add at least one victim."),
+        "too_many_forms": _("At most %(num)d victims per incident.")  # Django fills in num,
     }
 
     def __init__(self, *args, **kwargs):

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.dates import CHICAGO
@@ -124,18 +125,18 @@ class Errors(dict):
 
 
 def _district_label(district: District) -> str:
-    return f"District {int(district.number)}"
+    return _("District %(number)s") % {"number": int(district.number)}
 
 
 def parse_occurred_at(value, errors: Errors) -> datetime | None:
     if isinstance(value, str):
         parsed = parse_datetime(value.strip())
         if parsed is None:
-            errors.add("occurred_at", "Enter a date and time, e.g. 2026-03-07T21:14.")
+            errors.add("occurred_at", _("Enter a date and time, e.g. 2026-03-07T21:14."))
             return None
         value = parsed
     if not isinstance(value, datetime):
-        errors.add("occurred_at", "Enter the date and time of the shooting.")
+        errors.add("occurred_at", _("Enter the date and time of the shooting."))
         return None
     if timezone.is_naive(value):
         # API.md: a time without an offset is Chicago local time.
@@ -146,9 +147,9 @@ def parse_occurred_at(value, errors: Errors) -> datetime | None:
 def _check_time(occurred_at: datetime, errors: Errors, *, check_age: bool) -> None:
     now = timezone.now()
     if occurred_at > now + FUTURE_GRACE:
-        errors.add("occurred_at", "The time is in the future. Check the date and the AM/PM.")
+        errors.add("occurred_at", _("The time is in the future. Check the date and the AM/PM."))
     elif check_age and occurred_at < now - MAX_AGE:
-        errors.add("occurred_at", "The time is more than 30 days ago. Older shootings are imported, not entered.")
+        errors.add("occurred_at", _("The time is more than 30 days ago. Older shootings are imported, not entered."))
 
 
 def _parse_district(value, ref: Reference, errors: Errors) -> District | None:
@@ -159,11 +160,12 @@ def _parse_district(value, ref: Reference, errors: Errors) -> District | None:
     try:
         number = normalise_district(value)
     except ValueError:
-        errors.add("district", f"“{str(value).strip()}” is not a district number. Use e.g. 007 or 7.")
+        errors.add("district", _("“%(value)s” is not a district number. Use e.g. 007 or 7.")
+                   % {"value": str(value).strip()})
         return None
     district = ref.district(number)
     if district is None:
-        errors.add("district", f"There is no District {int(number)}.")
+        errors.add("district", _("There is no District %(number)s.") % {"number": int(number)})
     return district
 
 
@@ -174,11 +176,11 @@ def _parse_beat(value, ref: Reference, errors: Errors) -> Beat | None:
         return value
     text = str(value).strip()
     if not re.fullmatch(r"\d{3,4}", text):
-        errors.add("beat", f"“{text}” is not a beat. Beats are four digits, e.g. 0714.")
+        errors.add("beat", _("“%(value)s” is not a beat. Beats are four digits, e.g. 0714.") % {"value": text})
         return None
     beat = ref.beat(f"{int(text):04d}")
     if beat is None:
-        errors.add("beat", f"There is no beat {int(text):04d}.")
+        errors.add("beat", _("There is no beat %(number)s.") % {"number": f"{int(text):04d}"})
     return beat
 
 
@@ -190,11 +192,11 @@ def _parse_area(value, ref: Reference, errors: Errors) -> CommunityArea | None:
     try:
         number = int(str(value).strip())
     except ValueError:
-        errors.add("community_area", "A community area is a number from 1 to 77.")
+        errors.add("community_area", _("A community area is a number from 1 to 77."))
         return None
     area = ref.area(number) if 1 <= number <= 77 else None
     if area is None:
-        errors.add("community_area", "A community area is a number from 1 to 77.")
+        errors.add("community_area", _("A community area is a number from 1 to 77."))
     return area
 
 
@@ -203,12 +205,12 @@ def _parse_point(latitude, longitude, errors: Errors) -> tuple[float | None, flo
         return None, None
     if latitude in (None, "") or longitude in (None, ""):
         missing = "latitude" if latitude in (None, "") else "longitude"
-        errors.add(missing, "Give both latitude and longitude, or neither.")
+        errors.add(missing, _("Give both latitude and longitude, or neither."))
         return None, None
     try:
         return float(latitude), float(longitude)
     except (TypeError, ValueError):
-        errors.add("latitude", "Latitude and longitude are decimal degrees, e.g. 41.7796, -87.6446.")
+        errors.add("latitude", _("Latitude and longitude are decimal degrees, e.g. 41.7796, -87.6446."))
         return None, None
 
 
@@ -227,7 +229,7 @@ def _resolve_geography(clean: CleanIncident, raw: dict, ref: Reference, errors: 
         place = locate(clean.latitude, clean.longitude)
         # A historical row's jittered point can land just over the city limit; its codes stand.
         if place is None and not (historical and clean.district is not None):
-            errors.add("latitude", "The point is outside Chicago.")
+            errors.add("latitude", _("The point is outside Chicago."))
     if clean.latitude is not None and place is not None:
         derived = {"district": place.district and ref.district(place.district),
                    "beat": place.beat and ref.beat(place.beat),
@@ -237,30 +239,33 @@ def _resolve_geography(clean: CleanIncident, raw: dict, ref: Reference, errors: 
             if value and given is None:
                 setattr(clean, name, value)
             elif value and given.pk != value.pk and not historical and name not in errors:
-                errors.add(name, f"The map point is in {_place_text(name, value)}, not {_place_text(name, given)}.")
+                errors.add(name, _("The map point is in %(found)s, not %(given)s.") % {
+                    "found": _place_text(name, value), "given": _place_text(name, given)})
     if clean.district is None and clean.beat is not None and "district" not in errors:
         clean.district = clean.beat.district
     if clean.district is None:
         if "district" not in errors:
-            errors.add("district", "Choose the district, or give a map point.")
+            errors.add("district", _("Choose the district, or give a map point."))
     elif clean.beat is not None and clean.beat.district_id != clean.district.pk and "beat" not in errors:
-        errors.add("beat", f"Beat {clean.beat.number} is not in {_district_label(clean.district)}.")
+        errors.add("beat", _("Beat %(beat)s is not in %(district)s.") % {
+            "beat": clean.beat.number, "district": _district_label(clean.district)})
 
 
 def _place_text(name: str, value) -> str:
     if name == "district":
         return _district_label(value)
     if name == "beat":
-        return f"beat {value.number}"
-    return f"community area {value.number} {value.display_name}"
+        return _("beat %(number)s") % {"number": value.number}
+    return _("community area %(number)s %(name)s") % {"number": value.number, "name": value.display_name}
 
 
 def _parse_victims(value, errors: Errors) -> list[dict]:
     if not isinstance(value, list | tuple) or not value:
-        errors.add("victims", "Add at least one victim.")
+        errors.add("victims", _("Add at least one victim."))
         return []
     if len(value) > MAX_VICTIMS:
-        errors.add("victims", f"At most {MAX_VICTIMS} victims per incident; enter a mass shooting as several.")
+        errors.add("victims", _("At most %(max)s victims per incident; enter a mass shooting as several.")
+                   % {"max": MAX_VICTIMS})
         return []
     victims = []
     for number, raw in enumerate(value, start=1):
@@ -272,9 +277,10 @@ def _parse_victims(value, errors: Errors) -> list[dict]:
             "gunshot": bool(raw.get("gunshot", True)),
         }
         if victim["age_band"] not in Victim.AgeBand.values:
-            errors.add("victims", f"Victim {number}: unknown age band “{victim['age_band']}”.")
+            errors.add("victims", _("Victim %(number)s: unknown age band “%(value)s”.")
+                       % {"number": number, "value": victim["age_band"]})
         if victim["sex"] not in Victim.Sex.values:
-            errors.add("victims", f"Victim {number}: sex must be M, F, X or unknown.")
+            errors.add("victims", _("Victim %(number)s: sex must be M, F, X or unknown.") % {"number": number})
         victims.append(victim)
     return victims
 
@@ -286,7 +292,7 @@ def _parse_hospital(value, ref: Reference, errors: Errors) -> Hospital | None:
         return value
     hospital = ref.hospital(str(value).strip())
     if hospital is None:
-        errors.add("hospital", f"“{value}” is not a known hospital code.")
+        errors.add("hospital", _("“%(value)s” is not a known hospital code.") % {"value": value})
     return hospital
 
 
@@ -305,24 +311,25 @@ def clean_incident(
         _check_time(clean.occurred_at, errors, check_age=check_age)
     clean.block = " ".join(str(raw.get("block") or "").split()).upper()
     if not clean.block:
-        errors.add("block", "Enter the block, e.g. 7800 S OGLESBY AVE.")
+        errors.add("block", _("Enter the block, e.g. 7800 S OGLESBY AVE."))
     elif len(clean.block) > 120:
-        errors.add("block", "Keep the block to 120 characters.")
+        errors.add("block", _("Keep the block to 120 characters."))
     _resolve_geography(clean, raw, ref, errors, historical=historical)
     clean.victims = _parse_victims(raw.get("victims"), errors)
     clean.hospital = _parse_hospital(raw.get("hospital"), ref, errors)
     clean.scene_status = raw.get("scene_status") or Incident.SceneStatus.ACTIVE
     if clean.scene_status not in Incident.SceneStatus.values:
-        errors.add("scene_status", "Scene status is active, secured or cleared.")
+        errors.add("scene_status", _("Scene status is active, secured or cleared."))
     clean.gathering = raw.get("gathering") or ""
     if clean.gathering not in Incident.Gathering.values:
-        errors.add("gathering", "At a vigil or funeral is vigil, funeral or empty.")
+        errors.add("gathering", _("At a vigil or funeral is vigil, funeral or empty."))
     clean.note = (raw.get("note") or "").strip()
     if len(clean.note) > MAX_NOTE:
-        errors.add("note", f"Keep the note to {MAX_NOTE} characters (it has {len(clean.note)}).")
+        errors.add("note", _("Keep the note to %(max)s characters (it has %(length)s).")
+                   % {"max": MAX_NOTE, "length": len(clean.note)})
     scope = scope_of(actor) if actor is not None else None
     if scope is not None and scope.is_cpd and clean.district is not None and clean.district.pk != scope.district_id:
-        errors.add("district", "You can enter incidents for your own district only.")
+        errors.add("district", _("You can enter incidents for your own district only."))
     if errors:
         raise ValidationError(dict(errors))
     return clean

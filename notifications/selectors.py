@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.dates import day_and_week_start
 from districts.models import Channel, District, Membership
@@ -113,9 +114,9 @@ def organization_rows(incident: Incident) -> list[OrgRow]:
 
 def incident_clocks(incident: Incident) -> list[Clock]:
     """occurred → entered → first sent → first confirmed → acknowledged → arrived."""
-    steps = [("Occurred", incident.occurred_at), ("Entered", incident.entered_at),
-             ("First sent", incident.first_sent_at), ("First confirmed", incident.first_confirmed_at),
-             ("Acknowledged", incident.acknowledged_at), ("Arrived", incident.arrived_at)]
+    steps = [(_("Occurred"), incident.occurred_at), (_("Entered"), incident.entered_at),
+             (_("First sent"), incident.first_sent_at), (_("First confirmed"), incident.first_confirmed_at),
+             (_("Acknowledged"), incident.acknowledged_at), (_("Arrived"), incident.arrived_at)]
     clocks, previous = [], None
     for label, at in steps:
         minutes = (at - previous).total_seconds() / 60 if at and previous else None

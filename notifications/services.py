@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_log
 from districts.models import Beat, CommunityArea, District, Hospital
@@ -112,7 +113,7 @@ def _existing_by_rd(clean: CleanIncident, *, actor) -> Incident:
     if not _rd_in_scope(actor, existing):
         raise ValidationError({"rd_number": [str(RD_UNUSABLE)]})
     if stored_fingerprint(existing) != clean.fingerprint():
-        raise Conflict(f"RD number {clean.rd_number} was already entered with different details.")
+        raise Conflict(_("RD number %(rd)s was already entered with different details.") % {"rd": clean.rd_number})
     return existing
 
 
@@ -325,7 +326,8 @@ def incident_correct(*, incident: Incident, actor, source: str, **changes) -> In
         other = (Incident.objects.filter(rd_number=after.rd_number).exclude(pk=incident.pk).first()
                  if after.rd_number and after.rd_number != incident.rd_number else None)
         if other is not None:
-            message = (f"RD number {after.rd_number} belongs to another incident." if _rd_in_scope(actor, other)
+            message = (_("RD number %(rd)s belongs to another incident.") % {"rd": after.rd_number}
+                       if _rd_in_scope(actor, other)
                        else str(RD_UNUSABLE))
             raise ValidationError({"rd_number": [message]})
         changed = _changed_fields(incident, after)

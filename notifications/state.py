@@ -29,7 +29,8 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
 
 from audit.models import Source
 from audit.services import audit_log
@@ -62,8 +63,8 @@ def time_problem(notification: Notification, at: datetime) -> str | None:
     return None
 
 
-TIME_MESSAGES = {"future": "This time is in the future.",
-                 "before_shooting": "This time is before the shooting happened."}
+TIME_MESSAGES = {"future": gettext_lazy("This time is in the future."),
+                 "before_shooting": gettext_lazy("This time is before the shooting happened.")}
 
 
 def _check_time(notification: Notification, at: datetime, field: str) -> None:
@@ -131,9 +132,9 @@ def notification_status_set(
     {"status"|"at"|"reason": [...]}.
     """
     if status not in TAP_STATUSES:
-        raise ValidationError({"status": ["Choose acknowledge, en route, on scene, at hospital or unable."]})
+        raise ValidationError({"status": [_("Choose acknowledge, en route, on scene, at hospital or unable.")]})
     if status == Status.UNABLE and reason not in Notification.UnableReason.values:
-        raise ValidationError({"reason": ["Say why you cannot respond."]})
+        raise ValidationError({"reason": [_("Say why you cannot respond.")]})
     if status != Status.UNABLE:
         reason = ""
     at = at or timezone.now()
@@ -173,7 +174,7 @@ def notification_status_correct(
     entry = (TimelineEntry.objects.filter(notification=current, kind=f"notification.{status}")
              .order_by("-at", "-id").first())
     if status not in TAP_STATUSES or entry is None:
-        raise ValidationError({"status": ["There is no such tap to correct."]})
+        raise ValidationError({"status": [_("There is no such tap to correct.")]})
     _check_time(current, at, "at")
     before = entry.at
     TimelineEntry.objects.filter(pk=entry.pk).update(at=at)

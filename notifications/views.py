@@ -13,7 +13,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.parsers import float_or_none
@@ -58,13 +59,15 @@ def incident_new(request):
         except ValidationError as error:
             form.add_service_errors(error, victims)
         except Conflict as conflict:
-            form.add_error("rd_number", f"{conflict} Open that incident to correct it.")
+            form.add_error("rd_number", _("%(conflict)s Open that incident to correct it.") % {"conflict": conflict})
         else:
             if created:
                 count = incident.notifications.count()
-                messages.success(request, f"Entered. Notifying {count} organisation{'s' if count != 1 else ''}.")
+                messages.success(request, ngettext("Entered. Notifying %(count)s organisation.",
+                                                      "Entered. Notifying %(count)s organisations.", count)
+                                 % {"count": count})
             else:
-                messages.info(request, "This RD number was already entered with the same details; here it is.")
+                messages.info(request, _("This RD number was already entered with the same details; here it is."))
             return redirect("notifications:incident_detail", code=incident.code)
     return _form_page(request, form, victims, status=400)
 
@@ -90,9 +93,9 @@ def incident_correct_view(request, code):
             form.add_service_errors(error, victims)
         else:
             if incident.updated_at == before:
-                messages.info(request, "Nothing changed.")
+                messages.info(request, _("Nothing changed."))
             else:
-                messages.success(request, "Corrected. The notified organisations are being told.")
+                messages.success(request, _("Corrected. The notified organisations are being told."))
             return redirect("notifications:incident_detail", code=incident.code)
     return _form_page(request, form, victims, incident=incident, status=400)
 
@@ -157,10 +160,10 @@ def locate_point(request):
         return JsonResponse({"organizations": _covering_names(place)})
     latitude, longitude = float_or_none(request.GET.get("lat")), float_or_none(request.GET.get("lon"))
     if latitude is None or longitude is None:
-        return JsonResponse({"error": "Give lat and lon as decimal degrees."}, status=400)
+        return JsonResponse({"error": _("Give lat and lon as decimal degrees.")}, status=400)
     place = locate(latitude, longitude)
     if place is None:
-        return JsonResponse({"error": "The point is outside Chicago."}, status=404)
+        return JsonResponse({"error": _("The point is outside Chicago.")}, status=404)
     return JsonResponse({"district": place.district, "beat": place.beat, "community_area": place.community_area,
                          "organizations": _covering_names(place)})
 

@@ -5,6 +5,11 @@
   const form = document.querySelector("[data-incident-form]");
   if (!form) return;
 
+  // Words the script writes come from the form's data- attributes, in the page's language.
+  const words = form.dataset;
+  const say = (key, fallback, values) => Object.entries(values || {})
+    .reduce((text, [name, value]) => text.replace(`{${name}}`, value), words[key] || fallback);
+
   const prefix = "victims";
   const list = form.querySelector("[data-victims]");
   const template = form.querySelector("[data-victim-template]");
@@ -23,12 +28,13 @@
       });
       row.querySelector(".victim-number").textContent = index + 1;
       const remove = row.querySelector("[data-remove-victim]");
-      remove.setAttribute("aria-label", `Remove victim ${index + 1}`);
+      remove.setAttribute("aria-label", (remove.dataset.label || "Remove victim {n}").replace("{n}", index + 1));
       remove.hidden = rows.length === 1;
     });
     total.value = rows.length;
     const fatal = list.querySelectorAll("input[name$='-fatal']:checked").length;
-    countLabel.textContent = `${rows.length} ${rows.length === 1 ? "victim" : "victims"}` + (fatal ? `, ${fatal} fatal` : "");
+    countLabel.textContent = (rows.length === 1 ? say("victimOne", "{n} victim", { n: 1 })
+      : say("victimMany", "{n} victims", { n: rows.length })) + (fatal ? say("victimFatal", ", {n} fatal", { n: fatal }) : "");
   }
 
   function addVictim() {
@@ -80,7 +86,7 @@
     preview.replaceChildren(...(names.length ? names : [null]).map((name) => {
       const item = document.createElement("li");
       if (name) item.textContent = name;
-      else { item.textContent = "No organisation covers this place: call the CSCC duty desk."; item.className = "warn-text"; }
+      else { item.textContent = say("noOrganisation", "No organisation covers this place: call the CSCC duty desk."); item.className = "warn-text"; }
       return item;
     }));
   }
@@ -100,21 +106,22 @@
   async function usePoint() {
     const numbers = (paste.value.match(/-?\d+(\.\d+)?/g) || []).map(Number);
     if (numbers.length >= 2) { lat.value = numbers[0]; lon.value = numbers[1]; }
-    if (!lat.value || !lon.value) { result.textContent = "Type a point like 41.7796, -87.6446."; return; }
-    result.textContent = "Looking up the place…";
+    if (!lat.value || !lon.value) { result.textContent = say("pointExample", "Type a point like 41.7796, -87.6446."); return; }
+    result.textContent = say("pointLooking", "Looking up the place…");
     try {
       const url = `${form.dataset.locateUrl}?lat=${encodeURIComponent(lat.value)}&lon=${encodeURIComponent(lon.value)}`;
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       const place = await response.json();
-      if (!response.ok) { result.textContent = place.error || "That point could not be placed."; return; }
+      if (!response.ok) { result.textContent = place.error || say("pointUnplaced", "That point could not be placed."); return; }
       if (place.district && [...district.options].some((o) => o.value === place.district)) district.value = place.district;
       fillBeats(place.beat || "");
       if (place.community_area) area.value = String(place.community_area);
       const areaName = area.selectedOptions[0] ? area.selectedOptions[0].textContent : "";
       showPreview(place.organizations || []);
-      result.textContent = `District ${parseInt(place.district, 10) || "?"}, beat ${place.beat || "?"}, ${areaName}.`;
+      result.textContent = say("pointPlace", "District {district}, beat {beat}, {area}.",
+        { district: parseInt(place.district, 10) || "?", beat: place.beat || "?", area: areaName });
     } catch (error) {
-      result.textContent = "Could not reach the server; the point will be checked when you save.";
+      result.textContent = say("pointOffline", "Could not reach the server; the point will be checked when you save.");
     }
   }
   form.querySelector("[data-use-point]").addEventListener("click", usePoint);

@@ -12,6 +12,10 @@
   let timer = null;
   let inFlight = false;
 
+  // The words come from the indicator's data- attributes, in the page's language.
+  const words = Object.assign({ live: "Live", signedOut: "Signed out", reconnecting: "Reconnecting…" },
+                              indicator ? indicator.dataset : {});
+
   function mark(text, state) {
     if (!indicator) return;
     indicator.textContent = text;
@@ -25,7 +29,7 @@
     try {
       const response = await fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
       if (response.redirected || response.status === 403 || response.status === 401) {
-        mark("Signed out", "error");
+        mark(words.signedOut, "error");
         inFlight = false;
         return;  // stop polling: reloading would show the login page
       }
@@ -36,9 +40,9 @@
         last = html;
       }
       const now = new Date();
-      mark(`Live · ${now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "America/Chicago" })}`, "ok");
+      mark(`${words.live} · ${now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "America/Chicago" })}`, "ok");
     } catch (error) {
-      mark("Reconnecting…", "error");
+      mark(words.reconnecting, "error");
     }
     inFlight = false;
     // The CPD home page embeds an empty board and fills it at once.
@@ -52,7 +56,7 @@
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && timer === null) refresh();
   });
-  mark("Live", "ok");
+  mark(words.live, "ok");
   // The CPD home page embeds an empty board and fills it at once.
   if (target.hasAttribute("data-load-now")) refresh(); else schedule();
 })();
