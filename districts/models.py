@@ -62,7 +62,8 @@ class District(models.Model):
 
     @property
     def label(self) -> str:
-        return f"District {int(self.number)} ({self.name})"
+        """"District 7 (Englewood)", in the active language."""
+        return _("District %(number)s (%(name)s)") % {"number": int(self.number), "name": self.name}
 
 
 class Beat(models.Model):
