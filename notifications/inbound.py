@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -76,12 +78,16 @@ def sms_inbound(request):
     if not number:
         return HttpResponseBadRequest("From is required")
     if word not in ACK_WORDS:
-        return _twiml("Reply 1 to acknowledge the latest CVI notification.")
+        with override(selectors.sms_sender_language(number)):
+            return _twiml(_("Reply 1 to acknowledge the latest CVI notification."))
     notification, user = selectors.awaiting_sms_acknowledgement(number)
     if notification is None:
-        return _twiml("Nothing waiting to acknowledge. Thank you.")
+        with override(selectors.sms_sender_language(number)):
+            return _twiml(_("Nothing waiting to acknowledge. Thank you."))
     notification_acknowledge(notification=notification, actor=user, via="sms")
-    return _twiml(f"Acknowledged for {notification.organization}. Thank you.")
+    # The answer is in the sender's language (English for a shared phone tree).
+    with override(selectors.sms_sender_language(number, user)):
+        return _twiml(_("Acknowledged for %(organization)s. Thank you.") % {"organization": notification.organization})
 
 
 @csrf_exempt

@@ -7,6 +7,7 @@ Notification, never the organisation-only record in `responses/`.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -188,3 +189,16 @@ def awaiting_sms_acknowledgement(number: str) -> tuple[Notification | None, obje
         member = Membership.objects.filter(phone=number, organization_id=delivery.notification.organization_id).first()
         user = member.user if member else None
     return delivery.notification, user
+
+
+def sms_sender_language(number: str, user=None) -> str:
+    """The language to answer a text message in: its sender's own (the member the number or its
+    SMS channel belongs to), English for a shared phone tree or an unknown number."""
+    if user is None:
+        channel = (Channel.objects.filter(kind=Channel.Kind.SMS, target=number, user__isnull=False)
+                   .select_related("user").first())
+        user = channel.user if channel else None
+    membership = (Membership.objects.filter(user=user).first() if user is not None
+                  else Membership.objects.filter(phone=number).first())
+    language = membership.language if membership is not None else ""
+    return language if language in dict(settings.LANGUAGES) else "en"

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import Event, Refusal
-from districts.models import Channel, OnCall
+from districts.models import Channel, Membership, OnCall
 from notifications import sms
 from notifications.acknowledgements import ack_token
 from notifications.models import Delivery, Incident
@@ -143,6 +143,13 @@ def test_another_reply_gets_help_and_acknowledges_nothing(client, notified):
     assert b"Reply 1" in _reply(client, "who is this").content
     notified.refresh_from_db()
     assert notified.acknowledged_at is None
+
+
+def test_a_spanish_reading_member_is_answered_in_spanish(client, notified, worker):
+    Membership.objects.filter(user=worker).update(language="es")
+    assert "Responda 1 para confirmar" in _reply(client, "quién es").content.decode()
+    assert "Confirmado por Public Equity. Gracias." in _reply(client, "1").content.decode()
+    assert "No hay nada pendiente de confirmar" in _reply(client, "1").content.decode()
 
 
 def test_an_unsigned_inbound_message_is_refused(client, notified):
