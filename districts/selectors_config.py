@@ -29,7 +29,19 @@ def organization_coverage(organization: Organization) -> list[Coverage]:
     order = {Coverage.Kind.COMMUNITY_AREA: 0, Coverage.Kind.BEAT: 1, Coverage.Kind.DISTRICT: 2}
     rows = Coverage.objects.filter(organization=organization).select_related(
         "community_area", "beat", "district").defer("community_area__boundary", "beat__boundary", "district__boundary")
-    return sorted(rows, key=lambda row: (order[row.kind], str(row.place.number).zfill(4)))
+    rows = sorted(rows, key=lambda row: (order[row.kind], str(row.place.number).zfill(4)))
+    for row in rows:
+        row.label = place_label(row.place)
+    return rows
+
+
+def place_label(place: Beat | CommunityArea | District) -> str:
+    """A covered place as the pages name it: "Englewood (68)", "Beat 0723", "District 7 (Englewood)"."""
+    if isinstance(place, CommunityArea):
+        return f"{place.display_name} ({place.number})"
+    if isinstance(place, Beat):
+        return _("Beat %(number)s") % {"number": place.number}
+    return place.label
 
 
 def coverage_of(organization: Organization, kind: str, number: str) -> Coverage | None:
