@@ -160,8 +160,10 @@ def coverage_add(*, organization: Organization, actor, source: str, kind: str, n
         raise ValidationError({"place": [_("Choose a community area, a beat or a district.")]})
     place = coverage_place(kind, number)
     if place is None:
-        raise ValidationError({"place": [_("There is no %(kind)s numbered %(number)s.") % {
-            "kind": Coverage.Kind(kind).label.lower(), "number": str(number)[:10]}]})
+        missing = {Coverage.Kind.COMMUNITY_AREA: _("There is no community area numbered %(number)s."),
+                   Coverage.Kind.BEAT: _("There is no beat numbered %(number)s."),
+                   Coverage.Kind.DISTRICT: _("There is no police district numbered %(number)s.")}[kind]
+        raise ValidationError({"place": [missing % {"number": str(number)[:10]}]})
     coverage = Coverage(organization=organization, kind=kind, **{kind: place})
     try:
         with transaction.atomic():  # the unique constraints decide a race between two administrators
