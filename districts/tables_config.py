@@ -11,17 +11,19 @@ from django.utils.translation import gettext_lazy as _
 from .models import Organization
 
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
-NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
+NARROW = {"td": {"class": "hide-narrow"}, "th": {"class": "hide-narrow"}}  # left out on a phone
 
 
 class OrganizationTable(tables.Table):
     name = tables.Column(verbose_name=_("Organisation"),
                          linkify=("districts:organization_edit", {"code": tables.A("code")}))
-    short_name = tables.Column(verbose_name=_("Short name"), default="—")
+    short_name = tables.Column(verbose_name=_("Short name"), default="—", attrs=NARROW)
     partner_type = tables.Column(verbose_name=_("Partner type"))
-    coverage_count = tables.Column(verbose_name=_("Places covered"), attrs=NUM)
+    coverage_count = tables.Column(verbose_name=_("Places covered"), attrs={"td": {"class": "num hide-narrow"},
+                                                                            "th": {"class": "num hide-narrow"}})
     signed_understanding = tables.Column(verbose_name=_("Professional Understanding"))
-    ack_window_minutes = tables.Column(verbose_name=_("Acknowledgement window"), attrs=NUM)
+    ack_window_minutes = tables.Column(verbose_name=_("Acknowledgement window"), attrs={
+        "td": {"class": "num hide-narrow"}, "th": {"class": "num hide-narrow"}})
     active = tables.Column(verbose_name=_("State"))
 
     class Meta:
