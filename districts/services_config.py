@@ -102,7 +102,12 @@ def organization_create(*, actor, source: str, **values) -> Organization:
     values = _clean_values(values)
     if errors := _organization_errors(values, organization=None):
         raise ValidationError(errors)
-    organization = Organization.objects.create(**values)
+    try:
+        with transaction.atomic():  # two administrators adding the same name at once: the constraint decides
+            organization = Organization.objects.create(**values)
+    except IntegrityError:
+        raise ValidationError({"name": [_("Another organisation is already called “%(name)s”.")
+                                        % {"name": values["name"]}]}) from None
     audit_log(actor=actor, source=source, action="organization.created", obj=organization,
               data=_changes({}, values))
     return organization
@@ -122,7 +127,12 @@ def organization_update(*, organization: Organization, actor, source: str, **val
         return locked
     for field, value in values.items():
         setattr(locked, field, value)
-    locked.save(update_fields=list(ORGANIZATION_FIELDS))
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=list(ORGANIZATION_FIELDS))
+    except IntegrityError:
+        raise ValidationError({"name": [_("Another organisation is already called “%(name)s”.")
+                                        % {"name": values["name"]}]}) from None
     audit_log(actor=actor, source=source, action="organization.updated", obj=locked, data=data)
     return locked
 
