@@ -51,14 +51,18 @@ def test_other_roles_are_refused_and_anonymous_visitors_sent_to_log_in(client, c
 
 
 def test_non_admins_cannot_write_either(client, commander, covering_org):
+    pilot = District.objects.get(number="007").is_pilot
     client.force_login(commander)
     assert client.post(reverse("districts:organization_new"), form()).status_code == 403
     assert client.post(reverse("districts:organization_coverage_add", args=[covering_org.code]),
                        {"place": "beat:0723"}).status_code == 403
-    assert client.post(reverse("districts:district_pilot", args=["007"]), {"is_pilot": "no", "confirm": "yes"}
-                       ).status_code == 403
+    assert client.post(reverse("districts:district_pilot", args=["007"]),
+                       {"is_pilot": "no" if pilot else "yes", "confirm": "yes"}).status_code == 403
     assert not Organization.objects.filter(name="Southside Peacekeepers").exists()
-    assert District.objects.get(number="007").is_pilot is District.objects.get(number="007").is_pilot
+    assert District.objects.get(number="007").is_pilot is pilot
+    assert not covering_org.coverage.filter(beat__number="0723").exists()
+    writes = ["organization.created", "coverage.added", "district.pilot_set"]
+    assert not Event.objects.filter(action__in=writes).exists()
 
 
 def test_the_list_filters_by_type_and_signature_and_refuses_an_unknown_type(admin_client, covering_org):
