@@ -70,11 +70,16 @@ def coverage_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 def organization_maps(organization: Organization) -> list[tuple[District, CoverageMap]]:
     """The directory's coverage map of each district where the organisation covers something,
-    with the organisation's own layer (districts without a boundary are left out)."""
+    with the organisation's own layer (districts without a boundary are left out). Only the
+    community areas it covers are clipped to each district: the page draws its layer, not the
+    directory's shading of every area."""
     districts = District.objects.filter(pk__in=district_ids_covered_by(organization.pk), boundary__isnull=False)
+    covered = set(Coverage.objects.filter(organization=organization, community_area__isnull=False)
+                  .values_list("community_area__number", flat=True))
     maps = []
     for district in districts.prefetch_related("beats"):
-        drawn = coverage_map(district, [organization], set(geo.community_areas_in_district(district.number)))
+        areas = covered & set(geo.community_areas_in_district(district.number))
+        drawn = coverage_map(district, [organization], areas)
         if drawn is not None:
             maps.append((district, drawn))
     return maps
