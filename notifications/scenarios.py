@@ -9,6 +9,9 @@ Partners: a playbook's partner organisations are notified besides the covering o
 playbook naming the hospital partner type notifies the violence-intervention programme of
 the hospital the victim was taken to, where one is recorded. A notification exists once per
 incident and organisation, so a correction that re-matches a playbook notifies nobody twice.
+
+`partners_preview` runs the same matching on facts from the entry form before anything is
+saved, for its "who will be told" list; it stores and sends nothing.
 """
 
 from dataclasses import dataclass, replace
