@@ -199,15 +199,22 @@ def directory_districts(scope) -> QuerySet[District]:
     districts (where it covers something), everyone else's the pilot districts."""
     districts = districts_all().order_by("number")
     if scope.is_outreach:
-        coverage = Coverage.objects.filter(organization_id=scope.organization_id)
-        ids = set(coverage.filter(district__isnull=False).values_list("district_id", flat=True))
-        ids |= set(coverage.filter(beat__isnull=False).values_list("beat__district_id", flat=True))
-        areas = list(coverage.filter(community_area__isnull=False).values_list("community_area__number", flat=True))
-        for district in districts_all().filter(boundary__isnull=False).only("number"):
-            if set(geo.community_areas_in_district(district.number)) & set(areas):
-                ids.add(district.pk)
-        return districts.filter(pk__in=ids)
+        return districts.filter(pk__in=district_ids_covered_by(scope.organization_id))
     return districts.filter(is_pilot=True)
+
+
+def district_ids_covered_by(organization_id: int) -> set[int]:
+    """Ids of the districts where the organisation covers something: the district itself, one of
+    its beats, or a community area with ground in it."""
+    coverage = Coverage.objects.filter(organization_id=organization_id)
+    ids = set(coverage.filter(district__isnull=False).values_list("district_id", flat=True))
+    ids |= set(coverage.filter(beat__isnull=False).values_list("beat__district_id", flat=True))
+    areas = set(coverage.filter(community_area__isnull=False).values_list("community_area__number", flat=True))
+    if areas:
+        for district in districts_all().filter(boundary__isnull=False).only("number"):
+            if set(geo.community_areas_in_district(district.number)) & areas:
+                ids.add(district.pk)
+    return ids
 
 
 def directory_district(number) -> tuple[District, list[Organization], set[int]] | None:

@@ -7,10 +7,14 @@ and its `ValidationError` messages are put back on the same-named fields here.
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import CHICAGO
+from core.parsers import float_or_none, int_or_none
 from districts.access import scope_of
 from districts.models import Beat, CommunityArea, District, Hospital
+from protocols.matching import IncidentFacts
 
 from .intake import MAX_NOTE, MAX_VICTIMS
 from .models import Incident, Victim
@@ -150,3 +154,42 @@ def service_arguments(form: IncidentForm, victims: BaseVictimFormSet) -> dict:
     data = dict(form.cleaned_data)
     data["victims"] = victims.victims()
     return data
+
+
+def preview_facts(params, *, point: tuple[float, float] | None = None) -> tuple[IncidentFacts, Hospital | None]:
+    """The facts the "who will be told" preview matches playbooks on, from the form's fields as
+    the page sends them (`victims` and `fatal` counts, one `age_band` per victim, `hospital`,
+    `gathering`, `occurred_at` in Chicago time, `latitude`/`longitude` or the located `point`).
+
+    The preview is a convenience, never a check: a value it cannot read is left out (no
+    hospital, no gathering, now), and saving validates the form as usual.
+    """
+    victims = int_or_none(params.get("victims"), low=0, high=MAX_VICTIMS) or 0
+    fatal = min(int_or_none(params.get("fatal"), low=0, high=MAX_VICTIMS) or 0, victims)
+    bands = tuple(band for band in params.getlist("age_band")[:MAX_VICTIMS] if band in Victim.AgeBand.values)
+    code = str(params.get("hospital") or "")[:16]
+    hospital = Hospital.objects.filter(code=code, active=True).select_related("violence_programme").first() \
+        if code else None
+    gathering = params.get("gathering") or ""
+    occurred_at = _local_datetime_or_none(params.get("occurred_at"))
+    latitude, longitude = point or (float_or_none(params.get("latitude")), float_or_none(params.get("longitude")))
+    if latitude is None or longitude is None:
+        latitude = longitude = None
+    facts = IncidentFacts(
+        victim_count=victims, fatal_count=fatal, age_bands=bands, hospital=hospital.code if hospital else None,
+        trauma_centre=bool(hospital and (hospital.adult_trauma_level or hospital.pediatric_trauma_level)),
+        latitude=latitude, longitude=longitude, occurred_at=occurred_at or timezone.now(),
+        gathering=gathering if gathering in Incident.Gathering.values else "",
+    )
+    return facts, hospital
+
+
+def _local_datetime_or_none(value):
+    """`2026-03-07T21:14` (a datetime-local field) as Chicago time, or None."""
+    try:
+        moment = parse_datetime(str(value or "")[:32])
+    except ValueError:  # well formed but impossible: month 13
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=CHICAGO)
+    return moment

@@ -9,14 +9,19 @@ Partners: a playbook's partner organisations are notified besides the covering o
 playbook naming the hospital partner type notifies the violence-intervention programme of
 the hospital the victim was taken to, where one is recorded. A notification exists once per
 incident and organisation, so a correction that re-matches a playbook notifies nobody twice.
+
+`partners_preview` runs the same matching on facts from the entry form before anything is
+saved, for its "who will be told" list; it stores and sends nothing.
 """
 
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from audit.services import audit_log
-from districts.models import Organization
+from districts.models import Hospital, Organization
 from protocols.matching import (
     IncidentFacts,
     Neighbour,
@@ -44,15 +49,21 @@ def relay_for(organization: Organization) -> str:
 
 def _neighbours(incident: Incident, window: tuple[int, int] | None) -> tuple[Neighbour, ...]:
     """Other shootings with a point inside the repeat window's box and days."""
-    if window is None or incident.latitude is None or incident.longitude is None:
+    return _neighbours_near(incident.latitude, incident.longitude, incident.occurred_at, window, exclude=incident.pk)
+
+
+def _neighbours_near(latitude, longitude, occurred_at, window, *, exclude=None) -> tuple[Neighbour, ...]:
+    if window is None or latitude is None or longitude is None or occurred_at is None:
         return ()
     metres, days = window
     others = Incident.objects.filter(
-        **box(incident.latitude, incident.longitude, metres),
-        occurred_at__gte=incident.occurred_at - timedelta(days=days),
-        occurred_at__lte=incident.occurred_at + timedelta(days=days),
-    ).exclude(pk=incident.pk).values_list("latitude", "longitude", "occurred_at")
-    return tuple(Neighbour(lat, lon, at) for lat, lon, at in others)
+        **box(latitude, longitude, metres),
+        occurred_at__gte=occurred_at - timedelta(days=days),
+        occurred_at__lte=occurred_at + timedelta(days=days),
+    )
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    return tuple(Neighbour(lat, lon, at) for lat, lon, at in others.values_list("latitude", "longitude", "occurred_at"))
 
 
 def incident_facts(incident: Incident, playbooks: list[Playbook]) -> IncidentFacts:
@@ -75,25 +86,69 @@ def scenarios_match(incident: Incident) -> list[Playbook]:
     return matched
 
 
+def _playbook_partners(playbooks: list[Playbook], hospital: Hospital | None):
+    """(organisation, the playbook bringing it in, True when it comes as the hospital's
+    violence-intervention programme), in playbook order; an organisation may come more than once."""
+    programme = hospital.violence_programme if hospital is not None else None
+    for playbook in playbooks:
+        for organization in playbook.partners.filter(active=True):
+            yield organization, playbook, False
+        if (Organization.PartnerType.HOSPITAL in playbook.partner_types and programme is not None
+                and programme.active):
+            yield programme, playbook, True
+
+
 def partner_routes(incident: Incident, playbooks: list[Playbook], *, skip: set[int]) -> list[Route]:
     """The partner organisations the matched playbooks bring in, each once, except `skip` (ids
     already routed or notified)."""
     routes: dict[int, Route] = {}
+    hospital = incident.hospital if incident.hospital_id else None
     with override("en"):  # the reason is CPD's record, in English
-        for playbook in playbooks:
-            # A limited relay's reason names no playbook: "Fatal shooting" says more than CPD relays.
-            partners = [(org, "partner named in a matched playbook" if relay_for(org) == Notification.Relay.LIMITED
-                         else f"partner in playbook {playbook.title}")
-                        for org in playbook.partners.filter(active=True)]
-            programme = incident.hospital.violence_programme if incident.hospital_id else None
-            if (Organization.PartnerType.HOSPITAL in playbook.partner_types and programme is not None
-                    and programme.active):
-                partners.append((programme, f"violence-intervention programme of {incident.hospital.name}"
-                                            f" (playbook {playbook.title})"))
-            for organization, reason in partners:
-                if organization.pk not in skip and organization.pk not in routes:
-                    routes[organization.pk] = Route(organization=organization, reason=reason[:200])
+        for organization, playbook, programme in _playbook_partners(playbooks, hospital):
+            if programme:
+                reason = f"violence-intervention programme of {hospital.name} (playbook {playbook.title})"
+            elif relay_for(organization) == Notification.Relay.LIMITED:
+                # A limited relay's reason names no playbook: "Fatal shooting" says more than CPD relays.
+                reason = "partner named in a matched playbook"
+            else:
+                reason = f"partner in playbook {playbook.title}"
+            if organization.pk not in skip and organization.pk not in routes:
+                routes[organization.pk] = Route(organization=organization, reason=reason[:200])
     return list(routes.values())
+
+
+@dataclass(frozen=True)
+class PartnerPreview:
+    organization: Organization
+    reason: str  # in the reader's language
+    limited: bool  # hears the place and the number of victims only
+
+
+def partners_preview(*, facts: IncidentFacts, hospital: Hospital | None, skip: set[int],
+                     language: str) -> list[PartnerPreview]:
+    """Who the active playbooks would add for an incident not saved yet (the entry form's "who
+    will be told"), each once, except `skip` (the covering organisations). `facts` needs no
+    neighbours: they are looked up here when a playbook has a repeat rule. Nothing is stored."""
+    playbooks = active_playbooks()
+    if not playbooks:
+        return []
+    neighbours = _neighbours_near(facts.latitude, facts.longitude, facts.occurred_at, repeat_window(playbooks))
+    matched = playbooks_matching(replace(facts, neighbours=neighbours), playbooks)
+    previews: dict[int, PartnerPreview] = {}
+    for organization, playbook, programme in _playbook_partners(matched, hospital):
+        if organization.pk in skip or organization.pk in previews:
+            continue
+        title = playbook.title_in(language)
+        limited = relay_for(organization) == Notification.Relay.LIMITED
+        if programme:
+            reason = _("Violence-intervention programme of %(hospital)s (playbook “%(playbook)s”)") % {
+                "hospital": hospital.name, "playbook": title}
+        elif limited:
+            reason = _("Playbook “%(playbook)s”: told the place and the number of victims only") % {"playbook": title}
+        else:
+            reason = _("Playbook “%(playbook)s”") % {"playbook": title}
+        previews[organization.pk] = PartnerPreview(organization=organization, reason=reason, limited=limited)
+    return list(previews.values())
 
 
 def scenarios_rematch(*, incidents, actor=None) -> int:

@@ -27,7 +27,8 @@ from protocols.selectors_playbooks import playbook_cards
 from . import selectors
 from .access import get_incident_for_user
 from .exceptions import Conflict
-from .forms import IncidentForm, VictimFormSet, incident_initial, service_arguments
+from .forms import IncidentForm, VictimFormSet, incident_initial, preview_facts, service_arguments
+from .scenarios import partners_preview
 from .services import incident_correct, incident_create
 from .summary import record_page_access, record_summary_view
 
@@ -151,13 +152,15 @@ def incident_live(request, code):
 @login_required
 @require_GET
 def locate_point(request):
-    """Which district, beat and community area hold a point: the form's "use point" helper."""
+    """Which district, beat and community area hold a point (the form's "use point" helper), and
+    who an incident there would notify: the covering organisations, and the partners the
+    scenario playbooks would add for the victims, hospital and gathering entered so far."""
     require_role(request.user, *WRITERS)
     if "lat" not in request.GET:
         # No point: who the chosen district, beat and community area would notify.
         place = Place(district=request.GET.get("district") or None, beat=request.GET.get("beat") or None,
                       community_area=request.GET.get("community_area") or None)
-        return JsonResponse({"organizations": _covering_names(place)})
+        return JsonResponse(_preview(place, request.GET))
     latitude, longitude = float_or_none(request.GET.get("lat")), float_or_none(request.GET.get("lon"))
     if latitude is None or longitude is None:
         return JsonResponse({"error": _("Give lat and lon as decimal degrees.")}, status=400)
@@ -165,13 +168,19 @@ def locate_point(request):
     if place is None:
         return JsonResponse({"error": _("The point is outside Chicago.")}, status=404)
     return JsonResponse({"district": place.district, "beat": place.beat, "community_area": place.community_area,
-                         "organizations": _covering_names(place)})
+                         **_preview(place, request.GET, point=(latitude, longitude))})
 
 
-def _covering_names(place) -> list[str]:
-    """Who an incident at this place would notify: the form previews it before saving."""
-    return [str(org) for org in organizations_covering_place(
-        district=place.district, beat=place.beat, community_area=place.community_area)]
+def _preview(place, params, *, point=None) -> dict:
+    """Who an incident at this place would notify, before saving: covering organisations by
+    name, then the playbooks' partners with the reason each is added (in the reader's language)."""
+    covering = organizations_covering_place(district=place.district, beat=place.beat,
+                                            community_area=place.community_area)
+    facts, hospital = preview_facts(params, point=point)
+    partners = partners_preview(facts=facts, hospital=hospital, skip={org.pk for org in covering},
+                                language=get_language())
+    return {"organizations": [str(org) for org in covering],
+            "partners": [{"name": str(p.organization), "reason": p.reason, "limited": p.limited} for p in partners]}
 
 
 def _board_district(request) -> District:

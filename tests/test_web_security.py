@@ -73,7 +73,9 @@ def pilots(reference_data):
     ("worker", ["/feed/"]),
     ("supervisor", ["/team/", "/team/channels/", "/team/on-call/"]),
     ("analyst", ["/", "/history/"]),
-    ("admin_user", ["/", "/admin/", "/api/docs/"]),
+    ("admin_user", ["/", "/admin/", "/api/docs/", "/administration/", "/administration/organisations/",
+                    "/administration/organisations/new/", "/administration/districts/",
+                    "/administration/districts/007/pilot/"]),
 ])
 def test_each_roles_pages_render_with_no_inline_script(client, request, pilots, user_fixture, paths):
     client.force_login(request.getfixturevalue(user_fixture))

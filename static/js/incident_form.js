@@ -79,29 +79,64 @@
   const lon = form.querySelector("#id_longitude");
   const area = form.querySelector("#id_community_area");
 
-  // "Who will be told": the organisations covering the chosen place, before saving.
+  // "Who will be told": the organisations covering the chosen place, and the partners the
+  // scenario playbooks would add for the victims, hospital and gathering entered so far (one
+  // request; the server matches the playbooks and words each partner's reason).
   const preview = document.querySelector("[data-notify-preview]");
-  function showPreview(names) {
+  const hospital = form.querySelector("#id_hospital");
+  const occurred = form.querySelector("#id_occurred_at");
+  function factParams(params) {
+    const rows = list.querySelectorAll("[data-victim]");
+    params.set("victims", rows.length);
+    params.set("fatal", list.querySelectorAll("input[name$='-fatal']:checked").length);
+    list.querySelectorAll("select[name$='-age_band']").forEach((select) => params.append("age_band", select.value));
+    const gathering = form.querySelector("[name=gathering]");
+    if (gathering) params.set("gathering", gathering.value);
+    if (hospital) params.set("hospital", hospital.value);
+    if (occurred) params.set("occurred_at", occurred.value);
+    return params;
+  }
+  function showPreview(names, partners) {
     if (!preview) return;
-    preview.replaceChildren(...(names.length ? names : [null]).map((name) => {
+    const items = names.map((name) => {
       const item = document.createElement("li");
-      if (name) item.textContent = name;
-      else { item.textContent = say("noOrganisation", "No organisation covers this place: call the CSCC duty desk."); item.className = "warn-text"; }
+      item.textContent = name;
       return item;
-    }));
+    });
+    (partners || []).forEach((partner) => {
+      const item = document.createElement("li");
+      item.className = partner.limited ? "partner limited" : "partner";
+      const reason = document.createElement("span");
+      reason.className = "reason";
+      reason.textContent = partner.reason;
+      item.append(partner.name, " ", reason);
+      items.push(item);
+    });
+    if (!names.length) {
+      const item = document.createElement("li");
+      item.textContent = say("noOrganisation", "No organisation covers this place: call the CSCC duty desk.");
+      item.className = "warn-text";
+      items.unshift(item);
+    }
+    preview.replaceChildren(...items);
   }
   let previewTimer = null;
   function previewCodes() {
     clearTimeout(previewTimer);
     previewTimer = setTimeout(async () => {
-      const params = new URLSearchParams({ district: district.value, beat: beat.value, community_area: area.value });
+      const params = factParams(new URLSearchParams({ district: district.value, beat: beat.value, community_area: area.value }));
+      if (lat.value && lon.value) { params.set("latitude", lat.value); params.set("longitude", lon.value); }
       try {
         const response = await fetch(`${form.dataset.locateUrl}?${params}`, { credentials: "same-origin" });
-        if (response.ok) showPreview((await response.json()).organizations || []);
+        if (response.ok) { const found = await response.json(); showPreview(found.organizations || [], found.partners); }
       } catch (error) { /* the preview is a convenience; saving still routes */ }
     }, 150);
   }
-  [district, beat, area].forEach((select) => select.addEventListener("change", previewCodes));
+  [district, beat, area, hospital, occurred].forEach((field) => field && field.addEventListener("change", previewCodes));
+  list.addEventListener("change", previewCodes);
+  form.querySelector("[data-add-victim]").addEventListener("click", previewCodes);
+  list.addEventListener("click", (event) => { if (event.target.closest("[data-remove-victim]")) previewCodes(); });
+  form.querySelectorAll("[name=gathering]").forEach((field) => field.addEventListener("change", previewCodes));
 
   async function usePoint() {
     const numbers = (paste.value.match(/-?\d+(\.\d+)?/g) || []).map(Number);
@@ -109,7 +144,7 @@
     if (!lat.value || !lon.value) { result.textContent = say("pointExample", "Type a point like 41.7796, -87.6446."); return; }
     result.textContent = say("pointLooking", "Looking up the place…");
     try {
-      const url = `${form.dataset.locateUrl}?lat=${encodeURIComponent(lat.value)}&lon=${encodeURIComponent(lon.value)}`;
+      const url = `${form.dataset.locateUrl}?${factParams(new URLSearchParams({ lat: lat.value, lon: lon.value }))}`;
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       const place = await response.json();
       if (!response.ok) { result.textContent = place.error || say("pointUnplaced", "That point could not be placed."); return; }
@@ -117,7 +152,7 @@
       fillBeats(place.beat || "");
       if (place.community_area) area.value = String(place.community_area);
       const areaName = area.selectedOptions[0] ? area.selectedOptions[0].textContent : "";
-      showPreview(place.organizations || []);
+      showPreview(place.organizations || [], place.partners);
       result.textContent = say("pointPlace", "District {district}, beat {beat}, {area}.",
         { district: parseInt(place.district, 10) || "?", beat: place.beat || "?", area: areaName });
     } catch (error) {

@@ -251,7 +251,7 @@ def test_the_locate_helper_names_the_places_holding_a_point(client, cpd_user):
     login(client, cpd_user)
     response = client.get(reverse("notifications:locate"), {"lat": ENGLEWOOD_POINT[0], "lon": ENGLEWOOD_POINT[1]})
     assert response.json() == {"district": "007", "beat": "0723", "community_area": 68,
-                               "organizations": ["Public Equity", "READI Chicago", "TADC"]}
+                               "organizations": ["Public Equity", "READI Chicago", "TADC"], "partners": []}
     assert client.get(reverse("notifications:locate"), {"lat": 41.5, "lon": -87.6}).status_code == 404
     assert client.get(reverse("notifications:locate"), {"lat": "x"}).status_code == 400
 
@@ -259,8 +259,9 @@ def test_the_locate_helper_names_the_places_holding_a_point(client, cpd_user):
 def test_the_form_previews_who_the_chosen_codes_would_notify(client, cpd_user):
     login(client, cpd_user)
     response = client.get(reverse("notifications:locate"), {"district": "007", "beat": "", "community_area": "25"})
-    assert response.json() == {"organizations": ["INVC", "READI Chicago", "Together Chicago"]}
-    assert client.get(reverse("notifications:locate"), {"community_area": "x"}).json() == {"organizations": []}
+    assert response.json() == {"organizations": ["INVC", "READI Chicago", "Together Chicago"], "partners": []}
+    assert client.get(reverse("notifications:locate"), {"community_area": "x"}).json() == {"organizations": [],
+                                                                                            "partners": []}
 
 
 def test_the_locate_helper_is_for_incident_writers_only(client, worker):

@@ -171,6 +171,20 @@ PAGES: dict[str, Row] = {
     "playbooks:edit": get("/protocols/playbooks/no-such-playbook/", admin=MISSING),
     "playbooks:places": get("/protocols/places/", admin=OK),
     "playbooks:place_remove": post("/protocols/places/00000000-0000-4000-8000-000000000000/remove/", admin=MISSING),
+    # --- administrators' configuration pages (districts.views_config) -----------------------
+    "districts:administration": get("/administration/", admin=OK),
+    "districts:organizations": get("/administration/organisations/", admin=OK),
+    "districts:organization_new": get("/administration/organisations/new/", admin=OK),
+    "districts:organization_edit": get(lambda w, o: f"/administration/organisations/{w.organization_a.code}/",
+                                       admin=OK),
+    # Empty bodies: no place chosen (400); no such coverage (404).
+    "districts:organization_coverage_add": post(
+        lambda w, o: f"/administration/organisations/{w.organization_a.code}/coverage/add/", admin=BAD),
+    "districts:organization_coverage_remove": post(
+        lambda w, o: f"/administration/organisations/{w.organization_a.code}/coverage/remove/", admin=MISSING),
+    "districts:district_list": get("/administration/districts/", admin=OK),
+    # GET: the confirmation page; an empty POST is refused and changes nothing.
+    "districts:district_pilot": get("/administration/districts/007/pilot/", admin=OK),
     "protocols:onboarding": get("/onboarding/", **each((*CPD, *OUTREACH), OK)),
     "protocols:onboarding_step_done": post("/onboarding/steps/00000000-0000-4000-8000-000000000000/done/",
                                            **each((*CPD, *OUTREACH), MISSING)),
