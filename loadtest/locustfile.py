@@ -4,8 +4,8 @@ command; never imported by pytest, whose gevent patching it would break).
 Three kinds of people, each signed in through the real login page with their own account
 (from the file LOAD_USERS names, written by loadtest.seed):
 - CPD desk staff keep the district board open: the board polls its live part every 2.5 s as
-  the page's script does (sending the last ETag, so an unchanged board is a 304), and now and
-  then they open an incident, whose page polls too;
+  the page's script does (sending the last ETag, so an unchanged board is a 304); now and then
+  they reload the board or open an incident, whose page polls too;
 - outreach workers open the feed every half minute, open an incident and acknowledge it when
   nobody has;
 - CPD staff enter incidents through the form, each one every one to two minutes (twenty of
@@ -100,6 +100,11 @@ class DeskStaff(Person):
         if answer.status_code == 200:
             self.etag = answer.headers.get("ETag")
             self.incidents = INCIDENT_LINK.findall(answer.text) or self.incidents
+
+    @task(1)
+    def reload_the_board(self):
+        board = self.page(f"/board/?district={self.account['district']}", "board")
+        self.incidents = INCIDENT_LINK.findall(board.text) or self.incidents
 
     @task(1)
     def open_an_incident(self):
