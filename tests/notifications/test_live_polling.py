@@ -17,6 +17,9 @@ from notifications.state import notification_acknowledge, notification_status_se
 from tests.conftest import AUSTIN_POINT
 from tests.notifications.test_board import enter
 
+# Also on the embedded default: the fingerprints are plain value reads, SQLite runs them too.
+pytestmark = pytest.mark.sqlite
+
 BOARD = reverse("notifications:board_live")
 
 
