@@ -14,7 +14,7 @@ STACK_PORT ?= 8000
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 
-.PHONY: help demo test venv lint stack attack bench bench-notify bench-pages fuzz clean
+.PHONY: help demo test venv lint stack attack load bench bench-notify bench-pages fuzz clean
 
 help:
 	@echo "make demo   install, migrate, seed real Chicago data, serve on http://127.0.0.1:$(DEMO_PORT) (DEMO_PORT=…)"
@@ -23,6 +23,8 @@ help:
 	@echo "            real geography and organisations, no demo accounts unless DEMO=1 (STACK_PORT=…)"
 	@echo "make attack a scripted attack on a fresh production-shaped stack on loopback (own database"
 	@echo "            ATTACK_DATABASE_URL, own redis-server); counts per class, the last line one JSON object"
+	@echo "make load   200 simulated people (locust, headless) on a stack of its own (LOAD_DATABASE_URL, own"
+	@echo "            redis-server): p50/p95 per page and errors, the last line one JSON object (LOAD_SECONDS=…)"
 	@echo "make bench  every benchmark (bench-notify, bench-pages, bench-import, bench-dashboard); make fuzz: the long API fuzz run"
 
 # uv itself comes from the package index into .tools/, unless it is already on PATH.
@@ -91,6 +93,16 @@ ATTACK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_attack
 attack: venv
 	scripts/services
 	ATTACK_DATABASE_URL=$(ATTACK_DATABASE_URL) $(PY) -m security.attack $(ATTACK_ARGS)
+
+# The web under load (loadtest/, docs/benchmarks.md): `make stack`'s processes on LOAD_DATABASE_URL
+# (created when missing, reused) and a redis-server of their own; CPD desk staff polling the board,
+# outreach workers on the feed acknowledging, staff entering incidents. LOAD_SECONDS is how long
+# statistics are gathered once everyone has signed in; the last line is one JSON object.
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_load
+LOAD_SECONDS ?= 75
+load: venv
+	scripts/services
+	LOAD_DATABASE_URL=$(LOAD_DATABASE_URL) LOAD_SECONDS=$(LOAD_SECONDS) $(PY) -m loadtest $(LOAD_ARGS)
 
 # Incident commit → deliveries sent through a real relay and Celery worker (own redis-server,
 # its own database BENCH_DATABASE_URL, created if missing); the last line is one JSON object.

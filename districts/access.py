@@ -50,12 +50,19 @@ NOBODY = Scope(role=None)
 
 
 def membership_of(user) -> Membership | None:
+    """The user's membership, loaded once per request with its district (without the boundary,
+    tens of kilobytes of GeoJSON no page header needs) and organisation: every page's header
+    shows them."""
     if not getattr(user, "is_authenticated", False):
         return None
-    try:
-        return user.membership
-    except Membership.DoesNotExist:
-        return None
+    related = Membership.user.field.remote_field  # the reverse one-to-one, `user.membership`
+    if not related.is_cached(user):
+        membership = (Membership.objects.select_related("district", "organization").defer("district__boundary")
+                      .filter(user=user).first())
+        related.set_cached_value(user, membership)
+        if membership is not None:
+            Membership.user.field.set_cached_value(membership, user)
+    return related.get_cached_value(user)
 
 
 def scope_of(user) -> Scope:

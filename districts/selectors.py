@@ -122,9 +122,10 @@ def hospitals_all() -> QuerySet[Hospital]:
 def district_desk(district_id: int) -> tuple[District, list[Organization]]:
     """A CPD desk's district and the organisations covering it, each with `areas_here`: the
     community areas of this district it covers."""
-    district = District.objects.get(pk=district_id)
+    district = District.objects.defer("boundary").get(pk=district_id)
     area_ids = set(community_areas_in_district(district).values_list("pk", flat=True))
-    organizations = list(organizations_in_district(district).prefetch_related("coverage__community_area"))
+    organizations = list(organizations_in_district(district).prefetch_related(
+        Prefetch("coverage__community_area", queryset=CommunityArea.objects.defer("boundary"))))
     for organization in organizations:
         organization.areas_here = [c.community_area for c in organization.coverage.all()
                                    if c.community_area_id in area_ids]

@@ -16,7 +16,9 @@ from .models import Incident, Notification
 
 def incidents_for_user(user):
     scope = scope_of(user)
-    incidents = Incident.objects.select_related("district", "beat", "community_area", "hospital")
+    # The boundaries are tens of kilobytes of GeoJSON each that no incident page shows.
+    incidents = (Incident.objects.select_related("district", "beat", "community_area", "hospital")
+                 .defer("district__boundary", "beat__boundary", "community_area__boundary"))
     if scope.citywide:
         return incidents
     if scope.is_cpd:
@@ -46,7 +48,11 @@ def get_incident_for_user(user, code) -> Incident:
 
 
 def get_notification_for_user(user, code) -> Notification:
+    """One notification with its incident's place (names, not boundaries), as its page shows."""
+    notifications = notifications_for_user(user).select_related(
+        "incident__district", "incident__beat", "incident__community_area", "incident__hospital",
+    ).defer("incident__district__boundary", "incident__beat__boundary", "incident__community_area__boundary")
     try:
-        return notifications_for_user(user).get(code=code)
+        return notifications.get(code=code)
     except (Notification.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such notification.") from None

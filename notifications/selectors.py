@@ -130,22 +130,34 @@ def incident_timeline(incident: Incident) -> QuerySet[TimelineEntry]:
     return TimelineEntry.objects.filter(incident=incident).order_by("at", "id")
 
 
-def board_incidents(*, district: District, now: datetime | None = None) -> dict[str, list[Incident]]:
-    """The district's incidents today and earlier this week, newest first, with notifications.
+BOARD_LIMIT = 200
 
-    "This week" starts on Monday (Chicago time); on a Monday, earlier-this-week is empty, so the
-    last seven days are shown instead to keep the board useful.
+
+def board_window(now: datetime) -> tuple[datetime, datetime]:
+    """(start of today, start of what the board shows) in Chicago time.
+
+    "This week" starts on Monday; on a Monday, earlier-this-week would be empty, so the board
+    reaches back over the last seven days instead.
     """
-    now = now or timezone.now()
     today, monday = day_and_week_start(now)
-    since = min(monday, today - timedelta(days=6)) if monday == today else monday
+    return today, (min(monday, today - timedelta(days=6)) if monday == today else monday)
+
+
+def board_shown(*, district: District, since: datetime) -> QuerySet[Incident]:
+    """The district's incidents the board lists, newest first (at most BOARD_LIMIT)."""
+    return Incident.objects.filter(district=district, occurred_at__gte=since).order_by("-occurred_at")[:BOARD_LIMIT]
+
+
+def board_incidents(*, district: District, now: datetime | None = None) -> dict[str, list[Incident]]:
+    """The district's incidents today and earlier this week (`board_window`), newest first,
+    with notifications."""
+    today, since = board_window(now or timezone.now())
     # The board shows each organisation's agreed status only: no deliveries to prefetch.
     notifications = Notification.objects.select_related("organization").order_by("organization__name")
     incidents = list(
-        Incident.objects.filter(district=district, occurred_at__gte=since)
+        board_shown(district=district, since=since)
         .select_related("beat", "community_area").defer("beat__boundary", "community_area__boundary")
         .prefetch_related(Prefetch("notifications", queryset=notifications))
-        .order_by("-occurred_at")[:200]
     )
     return {
         "today": [i for i in incidents if i.occurred_at >= today],

@@ -40,8 +40,7 @@ def record_summary_view(*, user, notifications, source: str = "web") -> int:
     if scope.role is None or scope.is_outreach:
         return 0
     notifications = list(notifications)
-    org_codes = dict(Organization.objects.filter(pk__in={n.organization_id for n in notifications})
-                     .values_list("pk", "code"))
+    org_codes = organization_codes(notifications)
     events = audit_log_many(
         actor=user, source=source, action="summary.viewed",
         items=[(n, {"organization": str(org_codes[n.organization_id]), "role": scope.role}) for n in notifications],
@@ -49,15 +48,30 @@ def record_summary_view(*, user, notifications, source: str = "web") -> int:
     return len(events)
 
 
-def record_page_access(*, user, action: str, obj, notifications=(), source: str = "web") -> int:
+def organization_codes(notifications) -> dict[int, str]:
+    """Organisation id → code for these notifications. Pages load the organisation with each
+    notification (select_related), so this usually reads nothing; only the ones not loaded
+    cost a query."""
+    codes, missing = {}, set()
+    for n in notifications:
+        if Notification.organization.is_cached(n):
+            codes[n.organization_id] = n.organization.code
+        else:
+            missing.add(n.organization_id)
+    if missing - codes.keys():
+        codes |= dict(Organization.objects.filter(pk__in=missing - codes.keys()).values_list("pk", "code"))
+    return codes
+
+
+def record_page_access(*, user, action: str, obj, notifications=(), codes=None, source: str = "web") -> int:
     """Count one view of `obj` (an incident, a district's board, an export) in the access log.
 
-    One counter row per organisation whose notifications the page showed, so each organisation
-    reads who viewed its records (`/team/access-log/`); polls of the live views bump the same
-    rows. Returns the number of rows touched.
+    One counter row per organisation whose notifications the page showed (`notifications`, or
+    their organisations' `codes` when the caller has them, as a 304 poll does), so each
+    organisation reads who viewed its records (`/team/access-log/`); polls of the live views
+    bump the same rows. Returns the number of rows touched.
     """
-    organization_ids = {n.organization_id for n in notifications}
-    codes = Organization.objects.filter(pk__in=organization_ids).values_list("code", flat=True) if organization_ids \
-        else []
+    if codes is None:
+        codes = organization_codes(notifications).values()
     return access_record(actor=user, source=source, action=action, obj=obj, organization_codes=codes,
                          role=scope_of(user).role or "")

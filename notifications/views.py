@@ -3,7 +3,7 @@
 Every incident is loaded through `access.get_incident_for_user` (404 outside the user's
 scope). Entering and correcting need a CPD role or admin; reading needs CPD, analyst or admin.
 The live fragments are polled by small scripts every few seconds; they render the same
-partials as the full pages.
+partials as the full pages, and answer 304 when nothing they show changed (freshness.py).
 """
 
 from django.contrib import messages
@@ -17,14 +17,16 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.conditional import fingerprint as fingerprint_etag
+from core.conditional import not_modified, templates_token
 from core.parsers import float_or_none
-from districts.access import require_role, scope_of
+from districts.access import membership_of, require_role, scope_of
 from districts.geo import Place, locate
 from districts.models import District, Role
 from districts.selectors import beats_by_district, board_district, organizations_covering_place, pilot_districts
 from protocols.selectors_playbooks import playbook_cards
 
-from . import selectors
+from . import freshness, selectors
 from .access import get_incident_for_user
 from .exceptions import Conflict
 from .forms import IncidentForm, VictimFormSet, incident_initial, preview_facts, service_arguments
@@ -35,6 +37,9 @@ from .summary import record_page_access, record_summary_view
 WRITERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ADMIN)
 READERS = (Role.CPD_STAFF, Role.CPD_COMMANDER, Role.ANALYST, Role.ADMIN)
 POLL_SECONDS = 2.5
+# What each polled fragment renders (the first is the fragment itself): part of its ETag.
+INCIDENT_LIVE_TEMPLATES = ("notifications/_incident_live.html", "notifications/_status_badge.html")
+BOARD_LIVE_TEMPLATES = ("notifications/_board_live.html", "notifications/_board_incident.html")
 # The checklists the incident page shows each CPD-side role (analysts and admins see both).
 PLAYBOOK_ROLES = {Role.CPD_STAFF: ["cpd_desk"], Role.CPD_COMMANDER: ["commander", "cpd_desk"]}
 
@@ -134,19 +139,41 @@ def incident_detail(request, code):
     return render(request, "notifications/incident_detail.html", context)
 
 
+def _live_etag(request, fingerprint, *templates: str) -> str:
+    """The poll's ETag: what the fragment shows, for whom (scope: two districts never share a
+    tag) and in which language, rendered by which templates."""
+    scope = scope_of(request.user)
+    membership = membership_of(request.user)
+    viewer = (scope.role, scope.district_id, scope.organization_id, scope.citywide,
+              membership.language if membership is not None else "", get_language())
+    return fingerprint_etag(templates_token(*templates), viewer, fingerprint.parts)
+
+
+def _polled(response, etag: str):
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-store"  # the page's script revalidates with If-None-Match itself
+    return response
+
+
 @login_required
 @require_GET
 def incident_live(request, code):
-    """The live part of the incident page (statuses, clocks, timeline), polled by the page."""
+    """The live part of the incident page (statuses, clocks, timeline), polled by the page.
+    Answers 304 when nothing it shows changed since the ETag the poll sends."""
     require_role(request.user, *READERS)
     incident = get_incident_for_user(request.user, code)
+    fingerprint = freshness.incident_fingerprint(incident)
+    etag = _live_etag(request, fingerprint, *INCIDENT_LIVE_TEMPLATES)
+    # Each poll counts on the page's hourly row, never a row of its own; an unchanged one too.
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        record_page_access(user=request.user, action="incident.viewed", obj=incident,
+                           codes=fingerprint.organization_codes)
+        return _polled(unchanged, etag)
     context = _live_context(request, incident)
-    # Each poll counts on the page's hourly row, never a row of its own.
     record_page_access(user=request.user, action="incident.viewed", obj=incident,
                        notifications=context["incident"].notifications.all())
-    response = render(request, "notifications/_incident_live.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _polled(render(request, INCIDENT_LIVE_TEMPLATES[0], context), etag)
 
 
 @login_required
@@ -192,8 +219,8 @@ def _board_district(request) -> District:
     return district
 
 
-def _board_context(district: District) -> dict:
-    now = timezone.now()
+def _board_context(district: District, *, now=None) -> dict:
+    now = now or timezone.now()
     board = selectors.board_incidents(district=district, now=now)
     return {"district": district, "board": board, "summary": selectors.board_summary(board, now=now), "now": now}
 
@@ -223,10 +250,17 @@ def board(request):
 @login_required
 @require_GET
 def board_live(request):
+    """The board's live part, polled by the page; 304 when nothing it shows changed."""
     district = _board_district(request)
-    context = _board_context(district)
+    now = timezone.now()
+    fingerprint = freshness.board_fingerprint(district=district, now=now)
+    etag = _live_etag(request, fingerprint, *BOARD_LIVE_TEMPLATES)
+    unchanged = not_modified(request, etag)
+    if unchanged is not None:
+        record_page_access(user=request.user, action="board.viewed", obj=district,
+                           codes=fingerprint.organization_codes)
+        return _polled(unchanged, etag)
+    context = _board_context(district, now=now)
     record_page_access(user=request.user, action="board.viewed", obj=district,
                        notifications=_board_notifications(context))
-    response = render(request, "notifications/_board_live.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _polled(render(request, BOARD_LIVE_TEMPLATES[0], context), etag)
