@@ -105,3 +105,11 @@ def peak_rss_mb(label: str, pid: int) -> dict[str, float]:
                 if line.startswith("VmHWM:"):
                     figures[label if n == 0 else f"{label}.{n}"] = round(int(line.split()[1]) / 1024, 1)
     return figures
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,98 @@
+"""bench-notify's intake section: `POST /api/v1/incidents/` on the production shape (gunicorn as
+the Procfile runs it, DEBUG off, the real geography and organisations loaded, a CPD user's
+token) against the same server's bare POST (benchmarks/web_floor.py), alternating one of each
+so both see the same machine.
+"""
+
+import json
+import subprocess
+import time
+from datetime import timedelta
+
+import requests
+
+from benchmarks import procs
+
+# What `make stack` loads (the Makefile), each idempotent.
+STACK_LOADERS = ("load_geography", "load_organizations", "load_partners", "load_playbooks", "load_places")
+# Points inside Chicago, each in a district with organisations routed to it.
+POINTS = [
+    ("6300 S HALSTED ST", 41.7796, -87.6446),  # 007 Englewood
+    ("5900 W CHICAGO AVE", 41.8873, -87.7653),  # 015 Austin
+    ("3900 W ROOSEVELT RD", 41.8664, -87.7238),  # 010/011 North Lawndale
+    ("7900 S COTTAGE GROVE AVE", 41.7508, -87.6053),  # 006 Chatham
+]
+
+
+def production_shape() -> str:
+    """Load what `make stack` loads and return a CPD staff user's API token."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    from districts.models import Membership, Role
+    from districts.services import user_token_create
+
+    from .web_floor import CREATE_TABLE
+
+    for command in STACK_LOADERS:
+        call_command(command, verbosity=0)
+    user, _ = get_user_model().objects.get_or_create(username="bench.cpd")
+    Membership.objects.update_or_create(user=user, defaults={"role": Role.CPD_STAFF, "organization": None,
+                                                             "district": None})
+    with connection.cursor() as cursor:
+        cursor.execute(CREATE_TABLE)
+    return user_token_create(user=user)[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited at start")
+        try:
+            requests.get(url + "/healthz", timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer within a minute")
+
+
+def measure(*, env: dict, samples: int) -> dict:
+    """p-values of the API POST and the bare POST, plus the web processes' peak RSS."""
+    from django.utils import timezone
+
+    token = production_shape()
+    port = procs.free_port()
+    web = procs.start(procs.web_argv(port=port), {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.web_floor_settings",
+                                                   # the benchmark posts faster than a user would
+                                                   "API_RATE_USER": "1000000/min"})
+    base = f"http://127.0.0.1:{port}"
+    session = requests.Session()
+    headers = {"Authorization": f"Token {token}", "content-type": "application/json"}
+    api, bare = [], []
+    try:
+        wait_ready(base, web)
+        for n in range(samples + 10):  # the first ten warm both up
+            block, lat, lon = POINTS[n % len(POINTS)]
+            body = json.dumps({
+                "occurred_at": (timezone.now() - timedelta(minutes=3)).isoformat(), "block": block,
+                "latitude": lat, "longitude": lon, "note": "benchmark",
+                "victims": [{"age_band": "20-29", "sex": "M", "fatal": False, "gunshot": True}]})
+            started = time.perf_counter()
+            answer = session.post(base + "/api/v1/incidents/", data=body, headers=headers, timeout=30)
+            took = time.perf_counter() - started
+            if answer.status_code != 201:
+                raise SystemExit(f"the API answered {answer.status_code}: {answer.text[:300]}")
+            started = time.perf_counter()
+            floor = session.post(base + "/bench/bare-post/", data=body, headers=headers, timeout=30)
+            floor_took = time.perf_counter() - started
+            if floor.status_code != 201:
+                raise SystemExit(f"the bare POST answered {floor.status_code}")
+            if n >= 10:
+                api.append(took)
+                bare.append(floor_took)
+        rss = procs.peak_rss_mb("web", web.pid)
+    finally:
+        procs.stop(web)
+    return {"api": api, "bare": bare, "rss": rss}
