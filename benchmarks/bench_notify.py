@@ -264,8 +264,9 @@ def report(args, results: dict, rss: dict, simple: dict, *, elapsed: float, stan
                      f"p99 {post['p99']} ms; bare POST p50 {bare} ms, p99 {figures['intake_floor_p99_ms']} ms "
                      f"({ratio}× the floor; target 3×)")
     figures["peak_rss_mb"] = rss
-    targets["every_process_under_150mb"] = max(rss.values()) < 150
-    lines.append(f"peak RSS MB: {rss} (largest {max(rss.values())}, target < 150 each)")
+    portal = max(v for k, v in rss.items() if k != "bench")  # the benchmark process itself is no portal process
+    targets["every_process_under_150mb"] = portal < 150
+    lines.append(f"peak RSS MB: {rss} (largest portal process {portal}, target < 150 each)")
     figures["standin_requests"] = standins
     figures["targets"] = targets
     figures["target_met"] = all(targets.values())

@@ -15,13 +15,10 @@ from benchmarks import procs
 
 # What `make stack` loads (the Makefile), each idempotent.
 STACK_LOADERS = ("load_geography", "load_organizations", "load_partners", "load_playbooks", "load_places")
-# Points inside Chicago, each in a district with organisations routed to it.
-POINTS = [
-    ("6300 S HALSTED ST", 41.7796, -87.6446),  # 007 Englewood
-    ("5900 W CHICAGO AVE", 41.8873, -87.7653),  # 015 Austin
-    ("3900 W ROOSEVELT RD", 41.8664, -87.7238),  # 010/011 North Lawndale
-    ("7900 S COTTAGE GROVE AVE", 41.7508, -87.6053),  # 006 Chatham
-]
+# The CPD user is 7th District staff: shootings in Englewood (S Halsted St & W 63rd St), where
+# the loaded organisations are routed.
+DISTRICT = "007"
+POINT = (41.7796, -87.6446)
 
 
 def production_shape() -> str:
@@ -30,7 +27,7 @@ def production_shape() -> str:
     from django.core.management import call_command
     from django.db import connection
 
-    from districts.models import Membership, Role
+    from districts.models import District, Membership, Role
     from districts.services import user_token_create
 
     from .web_floor import CREATE_TABLE
@@ -38,8 +35,8 @@ def production_shape() -> str:
     for command in STACK_LOADERS:
         call_command(command, verbosity=0)
     user, _ = get_user_model().objects.get_or_create(username="bench.cpd")
-    Membership.objects.update_or_create(user=user, defaults={"role": Role.CPD_STAFF, "organization": None,
-                                                             "district": None})
+    Membership.objects.update_or_create(user=user, defaults={
+        "role": Role.CPD_STAFF, "organization": None, "district": District.objects.get(number=DISTRICT)})
     with connection.cursor() as cursor:
         cursor.execute(CREATE_TABLE)
     return user_token_create(user=user)[1]
@@ -74,10 +71,9 @@ def measure(*, env: dict, samples: int) -> dict:
     try:
         wait_ready(base, web)
         for n in range(samples + 10):  # the first ten warm both up
-            block, lat, lon = POINTS[n % len(POINTS)]
             body = json.dumps({
-                "occurred_at": (timezone.now() - timedelta(minutes=3)).isoformat(), "block": block,
-                "latitude": lat, "longitude": lon, "note": "benchmark",
+                "occurred_at": (timezone.now() - timedelta(minutes=3)).isoformat(), "block": "6300 S HALSTED ST",
+                "latitude": POINT[0], "longitude": POINT[1], "note": "benchmark",
                 "victims": [{"age_band": "20-29", "sex": "M", "fatal": False, "gunshot": True}]})
             started = time.perf_counter()
             answer = session.post(base + "/api/v1/incidents/", data=body, headers=headers, timeout=30)

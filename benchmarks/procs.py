@@ -73,6 +73,7 @@ def relay_argv() -> tuple[list[str], dict]:
 def web_argv(*, port: int) -> tuple[list[str], dict]:
     argv, env = procfile_argv("web")
     argv = option_set(argv, ("-b", "--bind"), f"127.0.0.1:{port}")
+    argv = option_set(argv, ("--log-level",), "warning")
     return option_set(argv, ("--access-logfile",), None), env
 
 
