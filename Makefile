@@ -92,8 +92,11 @@ attack: venv
 	scripts/services
 	ATTACK_DATABASE_URL=$(ATTACK_DATABASE_URL) $(PY) -m security.attack $(ATTACK_ARGS)
 
-# Incident commit → deliveries sent through a real relay and Celery worker (own redis-server,
-# its own database BENCH_DATABASE_URL, created if missing); the last line is one JSON object.
+# Incident commit → deliveries sent through real relays and Celery workers started with the
+# Procfile's commands (own redis-server, local stand-ins for every provider, its own database
+# BENCH_DATABASE_URL, created if missing): paced, burst, realistic fan-out, a hanging receiver,
+# scale-out and intake, about 6 minutes; BENCH_NOTIFY_ARGS="--sections realistic,hanging" runs
+# some. The last line is one JSON object.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_bench_notify
 bench: bench-notify bench-pages bench-import bench-dashboard
 
