@@ -4,6 +4,7 @@ token) against the same server's bare POST (benchmarks/web_floor.py), alternatin
 so both see the same machine.
 """
 
+import io
 import json
 import subprocess
 import time
@@ -33,7 +34,7 @@ def production_shape() -> str:
     from .web_floor import CREATE_TABLE
 
     for command in STACK_LOADERS:
-        call_command(command, verbosity=0)
+        call_command(command, verbosity=0, stdout=io.StringIO())  # each prints its summary
     user, _ = get_user_model().objects.get_or_create(username="bench.cpd")
     Membership.objects.update_or_create(user=user, defaults={
         "role": Role.CPD_STAFF, "organization": None, "district": District.objects.get(number=DISTRICT)})
