@@ -104,8 +104,11 @@ load: venv
 	scripts/services
 	LOAD_DATABASE_URL=$(LOAD_DATABASE_URL) LOAD_SECONDS=$(LOAD_SECONDS) $(PY) -m loadtest $(LOAD_ARGS)
 
-# Incident commit → deliveries sent through a real relay and Celery worker (own redis-server,
-# its own database BENCH_DATABASE_URL, created if missing); the last line is one JSON object.
+# Incident commit → deliveries sent through real relays and Celery workers started with the
+# Procfile's commands (own redis-server, local stand-ins for every provider, its own database
+# BENCH_DATABASE_URL, created if missing): paced, burst, realistic fan-out, a hanging receiver,
+# scale-out and intake, about 6 minutes; BENCH_NOTIFY_ARGS="--sections realistic,hanging" runs
+# some. The last line is one JSON object.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi_bench_notify
 bench: bench-notify bench-pages bench-import bench-dashboard
 

@@ -98,7 +98,7 @@ class OutboundPolicy:
         trusted = host in self.trusted_hosts
         if parts.scheme != "https" and not trusted:
             raise OutboundRefused(_("The address must use https://."), code="insecure")
-        if self.host_suffixes is not None and not (
+        if self.host_suffixes is not None and not trusted and not (
                 any(host == s or host.endswith("." + s) for s in self.host_suffixes) and port in (None, 443)):
             raise OutboundRefused(_("The address is not one of the browsers' push services."), code="not_allowed")
         return host, port or (443 if parts.scheme == "https" else 80)
@@ -169,9 +169,11 @@ def webhook_policy() -> OutboundPolicy:
 
 
 def push_policy() -> OutboundPolicy:
-    """Browsers' web push endpoints: only the push services in PUSH_SERVICE_HOSTS, at public addresses."""
+    """Browsers' web push endpoints: only the push services in PUSH_SERVICE_HOSTS, at public
+    addresses, or a host listed in PUSH_ALLOWED_HOSTS (trusted: any address, plain http allowed)."""
     suffixes = tuple(h.lower().strip(".") for h in getattr(settings, "PUSH_SERVICE_HOSTS", []))
-    return OutboundPolicy(host_suffixes=suffixes)
+    trusted = frozenset(h.lower().rstrip(".") for h in getattr(settings, "PUSH_ALLOWED_HOSTS", []))
+    return OutboundPolicy(trusted_hosts=trusted, host_suffixes=suffixes)
 
 
 _sessions: dict[OutboundPolicy, OutboundSession] = {}

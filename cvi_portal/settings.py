@@ -159,6 +159,14 @@ if DATABASE_URL:
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": sqlite_database(VAR_DIR / "db.sqlite3")}
+# A PostgreSQL read replica (streaming replication of DATABASE_URL), optional: when set, the
+# monthly review's figures are read from it (core/replica.py); everything else uses the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_ALIAS = None
+if DATABASE_URL and DATABASE_REPLICA_URL:
+    DATABASE_REPLICA_ALIAS = "replica"
+    DATABASES["replica"] = parse_database_url(DATABASE_REPLICA_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))
+DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and Celery -----------------------------------------------------------------
@@ -313,6 +321,9 @@ SMS_BACKEND = env_str("SMS_BACKEND", "console")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+# Twilio's REST API root; empty is Twilio's own (https://api.twilio.com). Set only to reach a
+# stand-in that answers like it (the delivery benchmark's, on loopback).
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
 VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY")
 VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY")
 VAPID_CLAIMS_EMAIL = env_str("VAPID_CLAIMS_EMAIL", "ops@cvi-portal.invalid")
@@ -327,6 +338,9 @@ PUSH_SERVICE_HOSTS = env_list("PUSH_SERVICE_HOSTS", []) or [
     "web.push.apple.com", "push.apple.com",  # Safari
     "notify.windows.com",  # legacy Edge (WNS)
 ]
+# Push services an operator trusts beyond those (a stand-in in a benchmark on loopback): like
+# WEBHOOK_ALLOWED_HOSTS, they may use plain http, any port and internal addresses.
+PUSH_ALLOWED_HOSTS = env_list("PUSH_ALLOWED_HOSTS", [])
 # Inbound SMS from the console/locmem backends is accepted with this shared secret in the
 # X-CVI-Inbound-Secret header (Twilio requests are checked by their signature instead).
 SMS_INBOUND_SECRET = env_str("SMS_INBOUND_SECRET")

@@ -32,6 +32,10 @@ SMS_BACKEND = "locmem"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if not ON_SQLITE:
+    # A second alias on the same test database, as a replica would be (core/replica.py). Reads
+    # use it only where a test sets DATABASE_REPLICA_ALIAS (tests/reviews/test_replica.py).
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Tests sign in with `client.force_login(user)`, which passes no second factor and records no
 # recent password: the tests of two-factor enforcement and of re-authentication before exports

@@ -74,6 +74,8 @@ class TwilioBackend:
 
         client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
                         http_client=TwilioHttpClient(timeout=10))
+        if settings.TWILIO_API_BASE_URL:
+            client.api.base_url = settings.TWILIO_API_BASE_URL
         try:
             message = client.messages.create(
                 to=to, from_=settings.TWILIO_FROM_NUMBER, body=body, status_callback=status_callback or None

@@ -30,6 +30,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet, Sum
 
 from core.dates import month_boundaries
+from core.replica import reads_from_replica
 from core.suppression import suppress
 from districts.models import District, Organization
 from notifications.models import Incident, Notification
@@ -205,6 +206,7 @@ def _scenario_counts(incidents: QuerySet[Incident]) -> dict[int, Counter]:
 
 # --- the month -------------------------------------------------------------------------------
 
+@reads_from_replica
 def monthly_review(*, month: Month, districts: QuerySet[District] | list[District] | None = None,
                    organization: Organization | None = None, scenario: Playbook | None = None) -> dict:
     """The month's figures: one entry per district (each district asked for, even an empty one,

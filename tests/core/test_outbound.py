@@ -249,3 +249,16 @@ def test_a_push_services_refusal_is_shown_as_a_reason_not_a_status_code(
     assert (delivery.status, delivery.last_error) == (outcome, reason)
     listed = client_for_user(supervisor).get(f"/api/v1/organizations/{covering_org.code}/deliveries/?kind=push")
     assert [d["last_error"] for d in listed.json()["results"]] == [reason]
+
+
+def test_a_push_host_the_operator_trusts_may_be_internal_and_plain_http_and_no_other_is(settings):
+    from core.outbound import push_policy
+
+    settings.PUSH_ALLOWED_HOSTS = ["127.0.0.1"]
+    assert push_policy().address_for("http://127.0.0.1:8123/push/abc") == "127.0.0.1"
+    for url in ("http://127.0.0.2:8123/push/abc", "https://localhost/push"):
+        with pytest.raises(OutboundRefused):
+            push_policy().address_for(url)
+    settings.PUSH_ALLOWED_HOSTS = []
+    with pytest.raises(OutboundRefused):
+        push_policy().address_for("http://127.0.0.1:8123/push/abc")

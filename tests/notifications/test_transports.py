@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from audit.models import Refusal
 from districts.models import Channel, webhook_secret_new
+from notifications import sms
 from notifications.delivery import delivery_attempt
 from notifications.models import Delivery
 from tests.outbound_fakes import PUBLIC_ADDRESS, push_service
@@ -229,3 +230,37 @@ def test_the_twilio_backend_sends_through_the_rest_api(englewood, covering_org, 
     assert sent["To"] == "+13125550101" and sent["From"] == "+13125550000" and "/a/" in sent["Body"]
     delivery.refresh_from_db()
     assert delivery.provider_id == "SM0123"
+
+
+def test_the_twilio_backend_calls_the_api_root_settings_give(twilio, settings):
+    """TWILIO_API_BASE_URL points the real Twilio client somewhere else (a stand-in); the
+    message resource it answers is read as Twilio's."""
+    import http.server
+    import threading
+
+    seen = []
+
+    class TwilioShaped(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append((self.path, self.rfile.read(int(self.headers["content-length"])).decode()))
+            body = json.dumps({"sid": "SM" + "1" * 32, "status": "queued"}).encode()
+            self.send_response(201)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TwilioShaped)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}"
+        settings.TWILIO_FROM_NUMBER = "+13125550000"
+        assert sms.get_backend().send(to="+13125550101", body="Shooting 6300 S Halsted") == "SM" + "1" * 32
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen[0][0] == f"/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}/Messages.json"
+    assert "To=%2B13125550101" in seen[0][1]
