@@ -68,7 +68,9 @@ class Reference:
         return self._get("area_name", name, CommunityArea.objects.defer("boundary").filter(name__iexact=name))
 
     def hospital(self, code: str) -> Hospital | None:
-        return self._get("hospital", code, Hospital.objects.filter(code__iexact=code, active=True))
+        # With its violence-intervention programme: a playbook may route to it (scenarios.py).
+        return self._get("hospital", code, Hospital.objects.filter(code__iexact=code, active=True)
+                         .select_related("violence_programme"))
 
 
 # --- cleaning ------------------------------------------------------------------------------

@@ -59,25 +59,21 @@ def _apply(incident: Incident, clean: CleanIncident) -> None:
             setattr(incident, name, getattr(clean, name))
 
 
-def _notify(incident: Incident, routes, *, now: datetime) -> list[Notification]:
-    """One notification per route, with its escalation timer and its NOTIFY deliveries."""
-    notifications = []
-    for route in routes:
-        notification = Notification.objects.create(
-            incident=incident, organization=route.organization, reason=route.reason,
-            relay=relay_for(route.organization),
-            next_escalation_at=now + timedelta(minutes=route.organization.ack_window_minutes),
-            escalation_level=0,
-        )
-        outbox.deliveries_create(notification=notification, purpose=Delivery.Purpose.NOTIFY)
-        notifications.append(notification)
-    return notifications
+def _notifications_new(incident: Incident, routes, *, now: datetime) -> list[Notification]:
+    """One unsaved-then-inserted notification per route, with its escalation timer (one INSERT)."""
+    return Notification.objects.bulk_create([
+        Notification(incident=incident, organization=route.organization, reason=route.reason,
+                     relay=relay_for(route.organization),
+                     next_escalation_at=now + timedelta(minutes=route.organization.ack_window_minutes),
+                     escalation_level=0)
+        for route in routes
+    ])
 
 
-def _routes(incident: Incident, *, notified: set[int]) -> tuple[list, list]:
+def _routes(incident: Incident, *, notified: set[int], age_bands=None, new: bool = False) -> tuple[list, list]:
     """Match the playbooks, then route: the covering organisations, then the partners the
     playbooks bring in, none of them already `notified`. Returns (playbooks, routes)."""
-    playbooks = scenarios_match(incident)
+    playbooks = scenarios_match(incident, age_bands=age_bands, new=new)
     routes = [r for r in organizations_for_incident(incident) if r.organization.pk not in notified]
     routes += partner_routes(incident, playbooks, skip=notified | {r.organization.pk for r in routes})
     return playbooks, routes
@@ -163,13 +159,14 @@ def _incident_write(clean: CleanIncident, *, actor, source: str) -> Incident:
     incident.save()
     _store_victims(incident, clean.victims)
     figures_changed([(incident.occurred_at, incident.district_id)])
-    playbooks, routes = _routes(incident, notified=set())
-    notifications = _notify(incident, routes, now=now)
-    TimelineEntry.objects.create(
+    playbooks, routes = _routes(incident, notified=set(), age_bands=[v["age_band"] for v in clean.victims], new=True)
+    notifications = _notifications_new(incident, routes, now=now)
+    entered = TimelineEntry(
         incident=incident, at=incident.entered_at, kind="incident.entered",
         text=(f"Entered by CPD; {len(notifications)} organisation{'s' if len(notifications) != 1 else ''} to notify"
               f"{_scenario_text(playbooks)}")[:300],
     )
+    outbox.deliveries_fan_out(sends=[(n, Delivery.Purpose.NOTIFY) for n in notifications], timeline=[entered])
     audit_log(actor=actor, source=AUDIT_SOURCES.get(source, "system"), action="incident.created", obj=incident,
               data={**_geo_data(incident), "organizations": [str(n.organization.code) for n in notifications],
                     "scenarios": [p.code for p in playbooks]})
@@ -351,16 +348,20 @@ def _fan_out_correction(incident: Incident, changed: list[str], *, actor, source
     playbooks = []
     updated = list(incident.notifications.select_related("organization"))
     if incident.source != Incident.Source.IMPORT:
-        for notification in updated:
-            outbox.deliveries_create(notification=notification, purpose=Delivery.Purpose.UPDATE)
         playbooks, routes = _routes(incident, notified={n.organization_id for n in updated})
-        new = _notify(incident, routes, now=now)
+        new = _notifications_new(incident, routes, now=now)
     labels = ", ".join(name.replace("_", " ") for name in changed)
     text = f"Corrected: {labels}"
     if updated or new:
         text += f"; update to {len(updated)}, new notification to {len(new)}"
     text += _scenario_text(playbooks)
-    TimelineEntry.objects.create(incident=incident, at=now, kind="incident.corrected", text=text[:300])
+    corrected = TimelineEntry(incident=incident, at=now, kind="incident.corrected", text=text[:300])
+    if incident.source != Incident.Source.IMPORT:
+        # The updates first, then the new notifications (the order they were written in before).
+        sends = [(n, Delivery.Purpose.UPDATE) for n in updated] + [(n, Delivery.Purpose.NOTIFY) for n in new]
+        outbox.deliveries_fan_out(sends=sends, timeline=[corrected])
+    else:
+        corrected.save()
     audit_log(actor=actor, source=AUDIT_SOURCES.get(source, "system"), action="incident.corrected", obj=incident,
               data={"fields": changed, **_geo_data(incident),
                     "updated": [str(n.organization.code) for n in updated],
