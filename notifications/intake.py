@@ -50,6 +50,17 @@ class Reference:
     def __init__(self):
         self._cache: dict[tuple[str, Any], Any] = {}
 
+    def remember(self, *rows) -> "Reference":
+        """Seed the memo with rows already loaded (a corrected incident's own places)."""
+        for row in rows:
+            if isinstance(row, District):
+                self._cache[("district", row.number)] = row
+            elif isinstance(row, Beat):
+                self._cache[("beat", row.number)] = row
+            elif isinstance(row, CommunityArea):
+                self._cache[("area", row.number)] = row
+        return self
+
     def _get(self, kind: str, key, query):
         if (kind, key) not in self._cache:
             self._cache[(kind, key)] = query.first()
@@ -59,7 +70,13 @@ class Reference:
         return self._get("district", number, District.objects.defer("boundary").filter(number=number))
 
     def beat(self, number: str) -> Beat | None:
-        return self._get("beat", number, Beat.objects.defer("boundary").filter(number=number))
+        """The beat with its district, which is then known too (a point's beat and district
+        are one query)."""
+        beat = self._get("beat", number, Beat.objects.select_related("district")
+                         .defer("boundary", "district__boundary").filter(number=number))
+        if beat is not None and Beat.district.is_cached(beat):
+            self._cache.setdefault(("district", beat.district.number), beat.district)
+        return beat
 
     def area(self, number: int) -> CommunityArea | None:
         return self._get("area", number, CommunityArea.objects.defer("boundary").filter(number=number))
@@ -233,8 +250,8 @@ def _resolve_geography(clean: CleanIncident, raw: dict, ref: Reference, errors: 
         if place is None and not (historical and clean.district is not None):
             errors.add("latitude", _("The point is outside Chicago."))
     if clean.latitude is not None and place is not None:
-        derived = {"district": place.district and ref.district(place.district),
-                   "beat": place.beat and ref.beat(place.beat),
+        beat = place.beat and ref.beat(place.beat)  # first: it brings the district along
+        derived = {"district": place.district and ref.district(place.district), "beat": beat,
                    "community_area": place.community_area and ref.area(place.community_area)}
         for name, value in derived.items():
             given = getattr(clean, name)

@@ -311,15 +311,18 @@ def incident_correct(*, incident: Incident, actor, source: str, **changes) -> In
     if unknown:
         raise TypeError(f"incident_correct() got unexpected fields: {', '.join(unknown)}")
     with transaction.atomic():
+        # The victims are read once (prefetched) for the current values and the comparison.
         incident = Incident.objects.select_for_update(of=("self",)).select_related(
-            "district", "beat", "community_area", "hospital").get(pk=incident.pk)
+            "district", "beat", "community_area", "hospital__violence_programme").prefetch_related(
+            "victims").get(pk=incident.pk)
         merged = _merge_location(_current_values(incident), changes)
         if "occurred_at" in changes:
             occurred = parse_occurred_at(changes["occurred_at"], Errors())
             check_age = occurred is not None and occurred != incident.occurred_at
         else:
             check_age = False
-        after = clean_incident(merged, actor=actor, ref=Reference(), check_age=check_age)
+        ref = Reference().remember(incident.district, incident.beat, incident.community_area)
+        after = clean_incident(merged, actor=actor, ref=ref, check_age=check_age)
         other = (Incident.objects.filter(rd_number=after.rd_number).exclude(pk=incident.pk).first()
                  if after.rd_number and after.rd_number != incident.rd_number else None)
         if other is not None:
@@ -336,19 +339,21 @@ def incident_correct(*, incident: Incident, actor, source: str, **changes) -> In
             incident.victims.all().delete()
             _store_victims(incident, after.victims)
             _count_victims(incident, after.victims)
+            incident._prefetched_objects_cache.pop("victims", None)  # the prefetch holds the old ones
         incident.save()
         figures_changed([before, (incident.occurred_at, incident.district_id)])
-        _fan_out_correction(incident, changed, actor=actor, source=source)
+        _fan_out_correction(incident, changed, actor=actor, source=source,
+                            age_bands=[victim["age_band"] for victim in after.victims])
     return incident
 
 
-def _fan_out_correction(incident: Incident, changed: list[str], *, actor, source: str) -> None:
+def _fan_out_correction(incident: Incident, changed: list[str], *, actor, source: str, age_bands: list[str]) -> None:
     now = timezone.now()
     new: list[Notification] = []
     playbooks = []
     updated = list(incident.notifications.select_related("organization"))
     if incident.source != Incident.Source.IMPORT:
-        playbooks, routes = _routes(incident, notified={n.organization_id for n in updated})
+        playbooks, routes = _routes(incident, notified={n.organization_id for n in updated}, age_bands=age_bands)
         new = _notifications_new(incident, routes, now=now)
     labels = ", ".join(name.replace("_", " ") for name in changed)
     text = f"Corrected: {labels}"

@@ -40,8 +40,11 @@ def record_summary_view(*, user, notifications, source: str = "web") -> int:
     if scope.role is None or scope.is_outreach:
         return 0
     notifications = list(notifications)
-    org_codes = dict(Organization.objects.filter(pk__in={n.organization_id for n in notifications})
-                     .values_list("pk", "code"))
+    if all(Notification.organization.is_cached(n) for n in notifications):  # loaded with the page's rows
+        org_codes = {n.organization_id: n.organization.code for n in notifications}
+    else:
+        org_codes = dict(Organization.objects.filter(pk__in={n.organization_id for n in notifications})
+                         .values_list("pk", "code"))
     events = audit_log_many(
         actor=user, source=source, action="summary.viewed",
         items=[(n, {"organization": str(org_codes[n.organization_id]), "role": scope.role}) for n in notifications],
@@ -56,8 +59,11 @@ def record_page_access(*, user, action: str, obj, notifications=(), source: str 
     reads who viewed its records (`/team/access-log/`); polls of the live views bump the same
     rows. Returns the number of rows touched.
     """
-    organization_ids = {n.organization_id for n in notifications}
-    codes = Organization.objects.filter(pk__in=organization_ids).values_list("code", flat=True) if organization_ids \
-        else []
+    notifications = list(notifications)
+    if all(Notification.organization.is_cached(n) for n in notifications):
+        codes = [n.organization.code for n in notifications]
+    else:
+        codes = Organization.objects.filter(pk__in={n.organization_id for n in notifications}).values_list(
+            "code", flat=True)
     return access_record(actor=user, source=source, action=action, obj=obj, organization_codes=codes,
                          role=scope_of(user).role or "")
