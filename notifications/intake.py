@@ -175,6 +175,7 @@ def _parse_district(value, ref: Reference, errors: Errors) -> District | None:
     if value in (None, ""):
         return None
     if isinstance(value, District):
+        ref.remember(value)  # a point's derived district may be this one
         return value
     try:
         number = normalise_district(value)
@@ -192,6 +193,7 @@ def _parse_beat(value, ref: Reference, errors: Errors) -> Beat | None:
     if value in (None, ""):
         return None
     if isinstance(value, Beat):
+        ref.remember(value)  # a point's derived beat may be this one
         return value
     text = str(value).strip()
     if not re.fullmatch(r"\d{3,4}", text):
@@ -207,6 +209,7 @@ def _parse_area(value, ref: Reference, errors: Errors) -> CommunityArea | None:
     if value in (None, ""):
         return None
     if isinstance(value, CommunityArea):
+        ref.remember(value)  # a point's derived area may be this one
         return value
     try:
         number = int(str(value).strip())

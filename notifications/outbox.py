@@ -4,6 +4,9 @@
   and channel (recipients.py says who) and returns them. Call it inside the transaction that
   wrote the notification. For a new incident (purpose notify) it also starts the escalation
   timer.
+- `deliveries_fan_out(sends=[(notification, purpose), ...])` does the same for every
+  notification of an incident being entered or corrected, in a fixed number of statements
+  (the recipients of all the organisations in three queries, then one INSERT per table).
 - `deliveries_save(rows)` writes rows built elsewhere (a follow-up reminder's), with the same
   rules: one delivery per address, in-app rows written as sent.
 - `outbox_signal()` tells a listening relay (PostgreSQL NOTIFY) that due rows exist. Callers

@@ -5,7 +5,9 @@ input raises `ValidationError({field: [messages]})` before anything is written (
 live in `intake.py`); a duplicate RD number with different content raises `Conflict`.
 Creation and correction each run in one transaction that also writes the notifications,
 their deliveries (the outbox), the timeline and the audit event, and wakes the outbox relay
-once the transaction commits.
+once the transaction commits. Both cost a fixed number of statements however many
+organisations and people hear of the incident: each table is written with one INSERT and the
+routing inputs are read one query per kind (tests/notifications/test_intake_statements.py).
 """
 
 from dataclasses import dataclass, field
