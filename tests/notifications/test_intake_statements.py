@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from districts.access import scope_of
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.sqlite
 # notifications, the recipients (on-call, channels, members), deliveries, timeline, audit,
 # and the savepoint pair of the transaction (inside the test's own).
 CREATE_BUDGET = 21
-CORRECT_BUDGET = 25
+CORRECT_BUDGET = 24
 MEMBERS = 5
 ON_CALL = 2
 PERSONAL_KINDS = (Channel.Kind.SMS, Channel.Kind.EMAIL, Channel.Kind.PUSH)
@@ -155,3 +156,49 @@ def test_a_correction_stays_within_its_budget_whatever_the_number_of_organisatio
     updates = Delivery.objects.filter(notification__incident=many, purpose=Delivery.Purpose.UPDATE)
     assert updates.values("notification__organization").distinct().count() == 7
     assert "fatal" in many.scenarios.values_list("code", flat=True)
+
+
+# The request around the service: the session, the user and their membership; the API's
+# answer reads the incident back with its victims, playbooks and notifications and records
+# the summaries shown; the form's choices read the districts, beats, areas and hospitals it
+# then hands to the service, and the redirect's message counts the notifications.
+API_POST_BUDGET = 29
+FORM_POST_BUDGET = 26
+
+
+def signed_in(client, user) -> None:
+    """A desk user in the middle of a shift: signed in, the session already settled."""
+    client.force_login(user)
+    assert client.get("/api/v1/hospitals/").status_code == 200
+    locate(*ENGLEWOOD_POINT)
+
+
+def test_an_api_post_of_the_incident_stays_within_its_budget(client, cpd_user, covered_englewood):
+    covered_englewood(0)
+    signed_in(client, cpd_user)
+    body = {**shooting(), "occurred_at": shooting()["occurred_at"].isoformat()}
+    body.pop("source")
+
+    with CaptureQueriesContext(connection) as capture:
+        answer = client.post("/api/v1/incidents/", body, content_type="application/json")
+
+    assert answer.status_code == 201, answer.content
+    assert len(answer.json()["notifications"]) > 3
+    assert len(capture) <= API_POST_BUDGET, (
+        f"POST /api/v1/incidents/ took {len(capture)} statements (budget {API_POST_BUDGET}):\n{statements(capture)}")
+
+
+def test_the_incident_form_stays_within_its_budget(client, cpd_user, covered_englewood):
+    from tests.notifications.test_intake_views import form_data
+
+    covered_englewood(0)
+    signed_in(client, cpd_user)
+    data = form_data(rd_number="", latitude=str(ENGLEWOOD_POINT[0]), longitude=str(ENGLEWOOD_POINT[1]))
+
+    with CaptureQueriesContext(connection) as capture:
+        answer = client.post(reverse("notifications:incident_new"), data)
+
+    assert answer.status_code == 302
+    assert Notification.objects.filter(incident__block="6300 S HALSTED ST").count() > 3
+    assert len(capture) <= FORM_POST_BUDGET, (
+        f"The incident form's POST took {len(capture)} statements (budget {FORM_POST_BUDGET}):\n{statements(capture)}")
