@@ -77,16 +77,19 @@ class IncidentForm(forms.Form):
             self.fields["district"].initial = districts.first().number if districts else None
         self.fields["district"].choices = [(d.number, d.label) for d in districts]
         numbers = [d.number for d in districts]
-        self.fields["beat"].choices = [("", "—")] + [
-            (b.number, b.number) for b in Beat.objects.defer("boundary").filter(district__number__in=numbers)
-        ]
+        beats = list(Beat.objects.defer("boundary").filter(district__number__in=numbers))
+        self.fields["beat"].choices = [("", "—")] + [(b.number, b.number) for b in beats]
         # Name first, so typing "eng" in the closed select lands on Englewood.
         areas = sorted(CommunityArea.objects.defer("boundary"), key=lambda a: a.name)
         self.fields["community_area"].choices = [("", "—")] + [(a.number, f"{a.display_name} ({a.number})")
                                                                 for a in areas]
-        self.fields["hospital"].choices = [("", _("Not known"))] + [
-            (h.code, h.name) for h in Hospital.objects.filter(active=True)
-        ]
+        # With its violence-intervention programme, which a playbook may route to.
+        hospitals = list(Hospital.objects.filter(active=True).select_related("violence_programme"))
+        self.fields["hospital"].choices = [("", _("Not known"))] + [(h.code, h.name) for h in hospitals]
+        # The rows behind the choices, by their value: `service_arguments` hands them to the
+        # service, which then need not read them again.
+        self.rows = {"district": {d.number: d for d in districts}, "beat": {b.number: b for b in beats},
+                     "community_area": {str(a.number): a for a in areas}, "hospital": {h.code: h for h in hospitals}}
         if not self.is_bound and "occurred_at" not in self.initial:
             self.initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
 
@@ -150,8 +153,12 @@ def incident_initial(incident: Incident) -> tuple[dict, list[dict]]:
 
 
 def service_arguments(form: IncidentForm, victims: BaseVictimFormSet) -> dict:
-    """The form's cleaned values under the service's keyword names."""
+    """The form's cleaned values under the service's keyword names; the district, beat,
+    community area and hospital chosen as the rows the form already read."""
     data = dict(form.cleaned_data)
+    for name, rows in form.rows.items():
+        if data.get(name) not in (None, ""):
+            data[name] = rows.get(str(data[name]), data[name])
     data["victims"] = victims.victims()
     return data
 

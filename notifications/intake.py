@@ -50,6 +50,17 @@ class Reference:
     def __init__(self):
         self._cache: dict[tuple[str, Any], Any] = {}
 
+    def remember(self, *rows) -> "Reference":
+        """Seed the memo with rows already loaded (a corrected incident's own places)."""
+        for row in rows:
+            if isinstance(row, District):
+                self._cache[("district", row.number)] = row
+            elif isinstance(row, Beat):
+                self._cache[("beat", row.number)] = row
+            elif isinstance(row, CommunityArea):
+                self._cache[("area", row.number)] = row
+        return self
+
     def _get(self, kind: str, key, query):
         if (kind, key) not in self._cache:
             self._cache[(kind, key)] = query.first()
@@ -59,7 +70,13 @@ class Reference:
         return self._get("district", number, District.objects.defer("boundary").filter(number=number))
 
     def beat(self, number: str) -> Beat | None:
-        return self._get("beat", number, Beat.objects.defer("boundary").filter(number=number))
+        """The beat with its district, which is then known too (a point's beat and district
+        are one query)."""
+        beat = self._get("beat", number, Beat.objects.select_related("district")
+                         .defer("boundary", "district__boundary").filter(number=number))
+        if beat is not None and Beat.district.is_cached(beat):
+            self._cache.setdefault(("district", beat.district.number), beat.district)
+        return beat
 
     def area(self, number: int) -> CommunityArea | None:
         return self._get("area", number, CommunityArea.objects.defer("boundary").filter(number=number))
@@ -68,7 +85,9 @@ class Reference:
         return self._get("area_name", name, CommunityArea.objects.defer("boundary").filter(name__iexact=name))
 
     def hospital(self, code: str) -> Hospital | None:
-        return self._get("hospital", code, Hospital.objects.filter(code__iexact=code, active=True))
+        # With its violence-intervention programme: a playbook may route to it (scenarios.py).
+        return self._get("hospital", code, Hospital.objects.filter(code__iexact=code, active=True)
+                         .select_related("violence_programme"))
 
 
 # --- cleaning ------------------------------------------------------------------------------
@@ -156,6 +175,7 @@ def _parse_district(value, ref: Reference, errors: Errors) -> District | None:
     if value in (None, ""):
         return None
     if isinstance(value, District):
+        ref.remember(value)  # a point's derived district may be this one
         return value
     try:
         number = normalise_district(value)
@@ -173,6 +193,7 @@ def _parse_beat(value, ref: Reference, errors: Errors) -> Beat | None:
     if value in (None, ""):
         return None
     if isinstance(value, Beat):
+        ref.remember(value)  # a point's derived beat may be this one
         return value
     text = str(value).strip()
     if not re.fullmatch(r"\d{3,4}", text):
@@ -188,6 +209,7 @@ def _parse_area(value, ref: Reference, errors: Errors) -> CommunityArea | None:
     if value in (None, ""):
         return None
     if isinstance(value, CommunityArea):
+        ref.remember(value)  # a point's derived area may be this one
         return value
     try:
         number = int(str(value).strip())
@@ -231,8 +253,8 @@ def _resolve_geography(clean: CleanIncident, raw: dict, ref: Reference, errors: 
         if place is None and not (historical and clean.district is not None):
             errors.add("latitude", _("The point is outside Chicago."))
     if clean.latitude is not None and place is not None:
-        derived = {"district": place.district and ref.district(place.district),
-                   "beat": place.beat and ref.beat(place.beat),
+        beat = place.beat and ref.beat(place.beat)  # first: it brings the district along
+        derived = {"district": place.district and ref.district(place.district), "beat": beat,
                    "community_area": place.community_area and ref.area(place.community_area)}
         for name, value in derived.items():
             given = getattr(clean, name)

@@ -4,6 +4,9 @@
   and channel (recipients.py says who) and returns them. Call it inside the transaction that
   wrote the notification. For a new incident (purpose notify) it also starts the escalation
   timer.
+- `deliveries_fan_out(sends=[(notification, purpose), ...])` does the same for every
+  notification of an incident being entered or corrected, in a fixed number of statements
+  (the recipients of all the organisations in three queries, then one INSERT per table).
 - `deliveries_save(rows)` writes rows built elsewhere (a follow-up reminder's), with the same
   rules: one delivery per address, in-app rows written as sent.
 - `outbox_signal()` tells a listening relay (PostgreSQL NOTIFY) that due rows exist. Callers
@@ -22,9 +25,9 @@ from django.utils.translation import override
 
 from districts.models import Channel
 
-from .models import Delivery, Notification
-from .recipients import recipients
-from .timeline import send_clocks_start, timeline_add
+from .models import Delivery, Notification, TimelineEntry
+from .recipients import Audience, recipients
+from .timeline import send_clocks_start_many, timeline_entry
 
 NOTIFY_CHANNEL = "cvi_outbox"  # PostgreSQL LISTEN/NOTIFY channel the relay listens on
 DUE_STATUSES = (Delivery.Status.QUEUED, Delivery.Status.FAILED)
@@ -34,7 +37,11 @@ def deliveries_save(rows: list[Delivery]) -> list[Delivery]:
     """Save unsaved deliveries, due now. The same address reached through two channels (a shared
     list that is also someone's own email) gets one delivery; an in-app row is the feed entry,
     so it is written as sent and visible the moment the transaction commits."""
-    now = timezone.now()
+    return Delivery.objects.bulk_create(_due(rows, timezone.now()))
+
+
+def _due(rows: list[Delivery], now) -> list[Delivery]:
+    """`deliveries_save`'s rules on one notification's rows: one per address, due now, in-app sent."""
     kept, seen = [], set()
     for row in rows:
         key = (row.kind, row.target.strip().lower(), row.recipient_id if row.kind == Channel.Kind.IN_APP else None)
@@ -45,7 +52,7 @@ def deliveries_save(rows: list[Delivery]) -> list[Delivery]:
         if row.kind == Channel.Kind.IN_APP:
             row.status, row.sent_at = Delivery.Status.SENT, now
         kept.append(row)
-    return Delivery.objects.bulk_create(kept)
+    return kept
 
 
 def deliveries_create(*, notification: Notification, purpose: str) -> list[Delivery]:
@@ -56,19 +63,47 @@ def deliveries_create(*, notification: Notification, purpose: str) -> list[Deliv
     start now.
     """
     now = timezone.now()
-    created = deliveries_save(recipients(notification, purpose, now))
-    feed = [row for row in created if row.kind == Channel.Kind.IN_APP]
-    if feed:
-        with override("en"):  # the timeline is CPD's record, in English
-            extra = f" ({Delivery.Purpose(purpose).label.lower()})" if purpose != Delivery.Purpose.NOTIFY else ""
-        timeline_add(notification=notification, kind="delivery.sent", at=now,
-                     text=f"In-app to {len(feed)} member(s) of {notification.organization}{extra}")
-        if len(feed) == len(created):
-            send_clocks_start(notification, now)
-    if (purpose == Delivery.Purpose.NOTIFY and notification.acknowledged_at is None
-            and notification.next_escalation_at is None and notification.escalation_level == 0):
-        notification.next_escalation_at = now + timedelta(minutes=notification.organization.ack_window_minutes)
-        Notification.objects.filter(pk=notification.pk).update(next_escalation_at=notification.next_escalation_at)
+    return _record([(notification, purpose, _due(recipients(notification, purpose, now), now))], now)
+
+
+def deliveries_fan_out(*, sends: list[tuple[Notification, str]], timeline: list[TimelineEntry] = ()) -> list[Delivery]:
+    """`deliveries_create` for many notifications of an incident at once, each with its purpose
+    (notify or update), and the caller's own `timeline` lines written with theirs.
+
+    A fixed number of statements whatever the number of organisations and people: the
+    recipients in three queries (`Audience`), then one INSERT each for the deliveries and the
+    timeline, and the clocks and escalation timers in an UPDATE or two.
+    """
+    now = timezone.now()
+    audience = Audience({notification.organization_id for notification, _ in sends}, now)
+    batch = [(notification, purpose, _due(audience.deliveries(notification, purpose), now))
+             for notification, purpose in sends]
+    return _record(batch, now, timeline=list(timeline))
+
+
+def _record(batch: list[tuple[Notification, str, list[Delivery]]], now, *, timeline=None) -> list[Delivery]:
+    """Write the batch's deliveries and feed timeline lines; start the clocks of the
+    notifications whose every row is in-app and the escalation timer of new notifications."""
+    created = Delivery.objects.bulk_create([row for _, _, rows in batch for row in rows])
+    timeline, started, timers = timeline or [], [], {}
+    for notification, purpose, rows in batch:
+        feed = [row for row in rows if row.kind == Channel.Kind.IN_APP]
+        if feed:
+            with override("en"):  # the timeline is CPD's record, in English
+                extra = f" ({Delivery.Purpose(purpose).label.lower()})" if purpose != Delivery.Purpose.NOTIFY else ""
+            timeline.append(timeline_entry(notification=notification, kind="delivery.sent", at=now,
+                                           text=f"In-app to {len(feed)} member(s) of {notification.organization}"
+                                                f"{extra}"))
+            if len(feed) == len(rows):
+                started.append(notification)
+        if (purpose == Delivery.Purpose.NOTIFY and notification.acknowledged_at is None
+                and notification.next_escalation_at is None and notification.escalation_level == 0):
+            notification.next_escalation_at = now + timedelta(minutes=notification.organization.ack_window_minutes)
+            timers.setdefault(notification.next_escalation_at, []).append(notification.pk)
+    TimelineEntry.objects.bulk_create([entry for entry in timeline if entry is not None])
+    send_clocks_start_many(started, now)
+    for due, ids in timers.items():
+        Notification.objects.filter(pk__in=ids).update(next_escalation_at=due)
     return created
 
 

@@ -7,13 +7,16 @@
   level 3 the CSCC duty desk; in-app for the people paged.
 - drill: every active channel of the organisation.
 
-Nothing here writes: `outbox.deliveries_create` saves what this returns.
+Nothing here writes: `outbox.deliveries_create` saves what this returns. `Audience` loads the
+notify/update recipients of many organisations at once (an incident's fan-out): three queries
+(on-call rows, channels, members) whatever the number of organisations and people.
 """
 
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.dates import local
@@ -38,14 +41,18 @@ def _on_call_now(entry: OnCall, moment: datetime) -> bool:
     return (entry.weekday in (None, today) and t >= starts) or (entry.weekday in (None, yesterday) and t < ends)
 
 
+def _on_call_chosen(entries: list[OnCall], moment: datetime) -> list:
+    """The users of the roster rows covering the local moment; every row's when none does."""
+    chosen = [e for e in entries if _on_call_now(e, moment)] or entries
+    return list({e.user_id: e.user for e in chosen}.values())
+
+
 def on_call_users(*, organization: Organization, tier: int, at: datetime | None = None) -> list:
     """Active users on the roster at `tier` at this moment; if no window covers it, every row of
     that tier (an incomplete roster must not silence the organisation)."""
-    moment = local(at or timezone.now())
     entries = list(OnCall.objects.filter(organization=organization, tier=tier, user__is_active=True)
                    .select_related("user"))
-    chosen = [e for e in entries if _on_call_now(e, moment)] or entries
-    return list({e.user_id: e.user for e in chosen}.values())
+    return _on_call_chosen(entries, local(at or timezone.now()))
 
 
 def escalation_users(organization: Organization, level: int, at: datetime) -> list:
@@ -119,12 +126,50 @@ def recipients(notification: Notification, purpose: str, now: datetime) -> list[
         channels = Channel.objects.filter(organization=organization, active=True).select_related("user")
         return [channel_delivery(c, notification=notification, purpose=purpose, payload=payload,
                                  max_attempts=DRILL_MAX_ATTEMPTS) for c in channels]
-    shared = Channel.objects.filter(organization=organization, active=True, user__isnull=True).exclude(
-        kind=Channel.Kind.IN_APP)
-    rows = [channel_delivery(c, notification=notification, purpose=purpose, payload=payload) for c in shared]
-    on_call = on_call_users(organization=organization, tier=OnCall.Tier.PRIMARY, at=now)
-    rows += personal_deliveries(on_call, organization_id=organization.pk, notification=notification,
-                                purpose=purpose, payload=payload, in_app=False)
-    members = get_user_model().objects.filter(membership__organization=organization, is_active=True)
-    rows += [in_app_delivery(user, notification=notification, purpose=purpose, payload=payload) for user in members]
-    return rows
+    return Audience([organization.pk], now).deliveries(notification, purpose)
+
+
+class Audience:
+    """Who hears a notify or update of organisations `organization_ids` at `now`: each one's
+    active shared channels, the personal channels of its primary on-call people (as
+    `on_call_users` chooses them), and its active members for the feed.
+
+    Three queries in all, however many organisations, members and channels.
+    """
+
+    def __init__(self, organization_ids, now: datetime):
+        ids = sorted(set(organization_ids))
+        moment = local(now)
+        entries: dict[int, list[OnCall]] = {}
+        for entry in OnCall.objects.filter(organization_id__in=ids, tier=OnCall.Tier.PRIMARY,
+                                           user__is_active=True).select_related("user"):
+            entries.setdefault(entry.organization_id, []).append(entry)
+        self.on_call = {org: _on_call_chosen(rows, moment) for org, rows in entries.items()}
+        on_call_ids = {(org, user.pk) for org, users in self.on_call.items() for user in users}
+        self.shared: dict[int, list[Channel]] = {}
+        self.personal: dict[int, list[Channel]] = {}
+        # Shared channels and the on-call people's own, in the orders the single-organisation
+        # queries used (kind then id for shared ones, id for personal ones).
+        channels = (Channel.objects.filter(organization_id__in=ids, active=True)
+                    .filter(Q(user__isnull=True) | Q(user_id__in={user for _, user in on_call_ids}))
+                    .exclude(kind=Channel.Kind.IN_APP).select_related("user").order_by("id"))
+        for channel in channels:
+            if channel.user_id is None:
+                self.shared.setdefault(channel.organization_id, []).append(channel)
+            elif (channel.organization_id, channel.user_id) in on_call_ids:
+                self.personal.setdefault(channel.organization_id, []).append(channel)
+        for rows in self.shared.values():
+            rows.sort(key=lambda channel: (channel.kind, channel.pk))
+        self.members: dict[int, list] = {}
+        for user in (get_user_model().objects.filter(membership__organization_id__in=ids, is_active=True)
+                     .annotate(organization_id=F("membership__organization_id"))):
+            self.members.setdefault(user.organization_id, []).append(user)
+
+    def deliveries(self, notification: Notification, purpose: str) -> list[Delivery]:
+        """The unsaved notify or update deliveries of one of the organisations' notifications."""
+        org = notification.organization_id
+        payload = message_payload(notification, purpose)
+        channels = self.shared.get(org, []) + self.personal.get(org, [])
+        rows = [channel_delivery(c, notification=notification, purpose=purpose, payload=payload) for c in channels]
+        return rows + [in_app_delivery(user, notification=notification, purpose=purpose, payload=payload)
+                       for user in self.members.get(org, [])]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from districts.models import Coverage, Organization
-from districts.selectors import organizations_covering
 
 from .models import Incident
 
@@ -36,15 +35,9 @@ def _rule_text(coverage: Coverage) -> str:
 def organizations_for_incident(incident: Incident) -> list[Route]:
     """Active organisations covering the incident's place, each once, ordered by name.
 
-    Two queries whatever the number of organisations: the covering organisations, then their
-    matching coverage rows (for the reasons).
+    One query whatever the number of organisations: the matching coverage rows with their
+    organisations and places (the places name the reasons).
     """
-    organizations = list(organizations_covering(
-        community_area_id=incident.community_area_id, beat_id=incident.beat_id,
-        district_id=incident.district_id,
-    ))
-    if not organizations:
-        return []
     match = Q(pk__in=[])
     if incident.community_area_id:
         match |= Q(community_area_id=incident.community_area_id)
@@ -52,10 +45,14 @@ def organizations_for_incident(incident: Incident) -> list[Route]:
         match |= Q(beat_id=incident.beat_id)
     if incident.district_id:
         match |= Q(district_id=incident.district_id)
-    rules: dict[int, list[str]] = {}
-    coverage = Coverage.objects.filter(match, organization__in=organizations).select_related(
-        "community_area", "beat", "district"
-    ).defer("community_area__boundary", "beat__boundary", "district__boundary")
-    for rule in sorted(coverage, key=lambda rule: (RULE_ORDER.index(rule.kind), rule.pk)):
-        rules.setdefault(rule.organization_id, []).append(_rule_text(rule))
-    return [Route(organization=org, reason="; ".join(rules.get(org.pk, []))[:200]) for org in organizations]
+    coverage = Coverage.objects.filter(match, organization__active=True).select_related(
+        "organization", "community_area", "beat", "district"
+    ).defer("community_area__boundary", "beat__boundary", "district__boundary").order_by("organization__name", "pk")
+    organizations: dict[int, Organization] = {}  # in the database's name order
+    rules: dict[int, list[Coverage]] = {}
+    for rule in coverage:
+        organizations.setdefault(rule.organization_id, rule.organization)
+        rules.setdefault(rule.organization_id, []).append(rule)
+    return [Route(organization=org, reason="; ".join(
+                _rule_text(rule) for rule in sorted(rules[pk], key=lambda rule: (RULE_ORDER.index(rule.kind), rule.pk))
+            )[:200]) for pk, org in organizations.items()]

@@ -17,6 +17,7 @@ saved, for its "who will be told" list; it stores and sends nothing.
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -66,11 +67,14 @@ def _neighbours_near(latitude, longitude, occurred_at, window, *, exclude=None) 
     return tuple(Neighbour(lat, lon, at) for lat, lon, at in others.values_list("latitude", "longitude", "occurred_at"))
 
 
-def incident_facts(incident: Incident, playbooks: list[Playbook]) -> IncidentFacts:
+def incident_facts(incident: Incident, playbooks: list[Playbook], *, age_bands=None) -> IncidentFacts:
+    """The facts the playbooks test; `age_bands` (the victims' as just written) saves a query."""
     hospital = incident.hospital
+    if age_bands is None:
+        age_bands = incident.victims.values_list("age_band", flat=True)
     return IncidentFacts(
         victim_count=incident.victim_count, fatal_count=incident.fatal_count,
-        age_bands=tuple(incident.victims.values_list("age_band", flat=True)),
+        age_bands=tuple(age_bands),
         hospital=hospital.code if hospital else None,
         trauma_centre=bool(hospital and (hospital.adult_trauma_level or hospital.pediatric_trauma_level)),
         latitude=incident.latitude, longitude=incident.longitude, occurred_at=incident.occurred_at,
@@ -78,11 +82,20 @@ def incident_facts(incident: Incident, playbooks: list[Playbook]) -> IncidentFac
     )
 
 
-def scenarios_match(incident: Incident) -> list[Playbook]:
-    """Match the active playbooks and store them on the incident (replacing the last match)."""
+def scenarios_match(incident: Incident, *, age_bands=None, new: bool = False) -> list[Playbook]:
+    """Match the active playbooks and store them on the incident (replacing the last match).
+
+    `new`: the incident was just inserted and has no match to replace, so the links are one
+    INSERT.
+    """
     playbooks = active_playbooks()
-    matched = playbooks_matching(incident_facts(incident, playbooks), playbooks) if playbooks else []
-    incident.scenarios.set(matched)
+    matched = (playbooks_matching(incident_facts(incident, playbooks, age_bands=age_bands), playbooks)
+               if playbooks else [])
+    if new:
+        Through = Incident.scenarios.through
+        Through.objects.bulk_create([Through(incident_id=incident.pk, playbook_id=p.pk) for p in matched])
+    else:
+        incident.scenarios.set(matched)
     return matched
 
 
@@ -90,8 +103,11 @@ def _playbook_partners(playbooks: list[Playbook], hospital: Hospital | None):
     """(organisation, the playbook bringing it in, True when it comes as the hospital's
     violence-intervention programme), in playbook order; an organisation may come more than once."""
     programme = hospital.violence_programme if hospital is not None else None
+    # Every playbook's active partners in one query.
+    prefetch_related_objects(playbooks, Prefetch("partners", queryset=Organization.objects.filter(active=True),
+                                                 to_attr="active_partners"))
     for playbook in playbooks:
-        for organization in playbook.partners.filter(active=True):
+        for organization in playbook.active_partners:
             yield organization, playbook, False
         if (Organization.PartnerType.HOSPITAL in playbook.partner_types and programme is not None
                 and programme.active):

@@ -5,7 +5,9 @@ input raises `ValidationError({field: [messages]})` before anything is written (
 live in `intake.py`); a duplicate RD number with different content raises `Conflict`.
 Creation and correction each run in one transaction that also writes the notifications,
 their deliveries (the outbox), the timeline and the audit event, and wakes the outbox relay
-once the transaction commits.
+once the transaction commits. Both cost a fixed number of statements however many
+organisations and people hear of the incident: each table is written with one INSERT and the
+routing inputs are read one query per kind (tests/notifications/test_intake_statements.py).
 """
 
 from dataclasses import dataclass, field
@@ -59,25 +61,21 @@ def _apply(incident: Incident, clean: CleanIncident) -> None:
             setattr(incident, name, getattr(clean, name))
 
 
-def _notify(incident: Incident, routes, *, now: datetime) -> list[Notification]:
-    """One notification per route, with its escalation timer and its NOTIFY deliveries."""
-    notifications = []
-    for route in routes:
-        notification = Notification.objects.create(
-            incident=incident, organization=route.organization, reason=route.reason,
-            relay=relay_for(route.organization),
-            next_escalation_at=now + timedelta(minutes=route.organization.ack_window_minutes),
-            escalation_level=0,
-        )
-        outbox.deliveries_create(notification=notification, purpose=Delivery.Purpose.NOTIFY)
-        notifications.append(notification)
-    return notifications
+def _notifications_new(incident: Incident, routes, *, now: datetime) -> list[Notification]:
+    """One unsaved-then-inserted notification per route, with its escalation timer (one INSERT)."""
+    return Notification.objects.bulk_create([
+        Notification(incident=incident, organization=route.organization, reason=route.reason,
+                     relay=relay_for(route.organization),
+                     next_escalation_at=now + timedelta(minutes=route.organization.ack_window_minutes),
+                     escalation_level=0)
+        for route in routes
+    ])
 
 
-def _routes(incident: Incident, *, notified: set[int]) -> tuple[list, list]:
+def _routes(incident: Incident, *, notified: set[int], age_bands=None, new: bool = False) -> tuple[list, list]:
     """Match the playbooks, then route: the covering organisations, then the partners the
     playbooks bring in, none of them already `notified`. Returns (playbooks, routes)."""
-    playbooks = scenarios_match(incident)
+    playbooks = scenarios_match(incident, age_bands=age_bands, new=new)
     routes = [r for r in organizations_for_incident(incident) if r.organization.pk not in notified]
     routes += partner_routes(incident, playbooks, skip=notified | {r.organization.pk for r in routes})
     return playbooks, routes
@@ -163,13 +161,14 @@ def _incident_write(clean: CleanIncident, *, actor, source: str) -> Incident:
     incident.save()
     _store_victims(incident, clean.victims)
     figures_changed([(incident.occurred_at, incident.district_id)])
-    playbooks, routes = _routes(incident, notified=set())
-    notifications = _notify(incident, routes, now=now)
-    TimelineEntry.objects.create(
+    playbooks, routes = _routes(incident, notified=set(), age_bands=[v["age_band"] for v in clean.victims], new=True)
+    notifications = _notifications_new(incident, routes, now=now)
+    entered = TimelineEntry(
         incident=incident, at=incident.entered_at, kind="incident.entered",
         text=(f"Entered by CPD; {len(notifications)} organisation{'s' if len(notifications) != 1 else ''} to notify"
               f"{_scenario_text(playbooks)}")[:300],
     )
+    outbox.deliveries_fan_out(sends=[(n, Delivery.Purpose.NOTIFY) for n in notifications], timeline=[entered])
     audit_log(actor=actor, source=AUDIT_SOURCES.get(source, "system"), action="incident.created", obj=incident,
               data={**_geo_data(incident), "organizations": [str(n.organization.code) for n in notifications],
                     "scenarios": [p.code for p in playbooks]})
@@ -314,15 +313,18 @@ def incident_correct(*, incident: Incident, actor, source: str, **changes) -> In
     if unknown:
         raise TypeError(f"incident_correct() got unexpected fields: {', '.join(unknown)}")
     with transaction.atomic():
+        # The victims are read once (prefetched) for the current values and the comparison.
         incident = Incident.objects.select_for_update(of=("self",)).select_related(
-            "district", "beat", "community_area", "hospital").get(pk=incident.pk)
+            "district", "beat", "community_area", "hospital__violence_programme").prefetch_related(
+            "victims").get(pk=incident.pk)
         merged = _merge_location(_current_values(incident), changes)
         if "occurred_at" in changes:
             occurred = parse_occurred_at(changes["occurred_at"], Errors())
             check_age = occurred is not None and occurred != incident.occurred_at
         else:
             check_age = False
-        after = clean_incident(merged, actor=actor, ref=Reference(), check_age=check_age)
+        ref = Reference().remember(incident.district, incident.beat, incident.community_area)
+        after = clean_incident(merged, actor=actor, ref=ref, check_age=check_age)
         other = (Incident.objects.filter(rd_number=after.rd_number).exclude(pk=incident.pk).first()
                  if after.rd_number and after.rd_number != incident.rd_number else None)
         if other is not None:
@@ -339,28 +341,34 @@ def incident_correct(*, incident: Incident, actor, source: str, **changes) -> In
             incident.victims.all().delete()
             _store_victims(incident, after.victims)
             _count_victims(incident, after.victims)
+            incident._prefetched_objects_cache.pop("victims", None)  # the prefetch holds the old ones
         incident.save()
         figures_changed([before, (incident.occurred_at, incident.district_id)])
-        _fan_out_correction(incident, changed, actor=actor, source=source)
+        _fan_out_correction(incident, changed, actor=actor, source=source,
+                            age_bands=[victim["age_band"] for victim in after.victims])
     return incident
 
 
-def _fan_out_correction(incident: Incident, changed: list[str], *, actor, source: str) -> None:
+def _fan_out_correction(incident: Incident, changed: list[str], *, actor, source: str, age_bands: list[str]) -> None:
     now = timezone.now()
     new: list[Notification] = []
     playbooks = []
     updated = list(incident.notifications.select_related("organization"))
     if incident.source != Incident.Source.IMPORT:
-        for notification in updated:
-            outbox.deliveries_create(notification=notification, purpose=Delivery.Purpose.UPDATE)
-        playbooks, routes = _routes(incident, notified={n.organization_id for n in updated})
-        new = _notify(incident, routes, now=now)
+        playbooks, routes = _routes(incident, notified={n.organization_id for n in updated}, age_bands=age_bands)
+        new = _notifications_new(incident, routes, now=now)
     labels = ", ".join(name.replace("_", " ") for name in changed)
     text = f"Corrected: {labels}"
     if updated or new:
         text += f"; update to {len(updated)}, new notification to {len(new)}"
     text += _scenario_text(playbooks)
-    TimelineEntry.objects.create(incident=incident, at=now, kind="incident.corrected", text=text[:300])
+    corrected = TimelineEntry(incident=incident, at=now, kind="incident.corrected", text=text[:300])
+    if incident.source != Incident.Source.IMPORT:
+        # The updates first, then the new notifications (the order they were written in before).
+        sends = [(n, Delivery.Purpose.UPDATE) for n in updated] + [(n, Delivery.Purpose.NOTIFY) for n in new]
+        outbox.deliveries_fan_out(sends=sends, timeline=[corrected])
+    else:
+        corrected.save()
     audit_log(actor=actor, source=AUDIT_SOURCES.get(source, "system"), action="incident.corrected", obj=incident,
               data={"fields": changed, **_geo_data(incident),
                     "updated": [str(n.organization.code) for n in updated],
