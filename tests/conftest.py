@@ -10,6 +10,7 @@ Geography and organisations are the real shipped files, loaded once per database
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from districts.loaders import load_geography, load_organizations
 from districts.models import District, Membership, Organization, Role
@@ -23,6 +24,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 ENGLEWOOD_POINT = (41.7796, -87.6446)  # S Halsted St & W 63rd St: 7th District, Englewood
 AUSTIN_POINT = (41.8873, -87.7653)  # W Chicago Ave & N Central Ave: 15th District, Austin
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """A page in Spanish leaves Spanish active on the test's thread (the language middleware
+    activates it per request, as Django's does); the next test starts from the default again."""
+    yield
+    translation.activate("en")
 
 
 def ensure_reference_data() -> None:
