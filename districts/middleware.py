@@ -1,4 +1,11 @@
-"""Sessions end after a time without activity that depends on the user's role.
+"""Two middlewares: the member's language, and sessions that end when idle.
+
+Language: after AuthenticationMiddleware, a signed-in member's own choice
+(Membership.language, set on the account page) is the language of every page, whatever their
+role; someone without a membership (a Django superuser) keeps LocaleMiddleware's choice (the
+language cookie the account page also sets, else the browser's).
+
+Sessions end after a time without activity that depends on the user's role.
 
 CPD staff, commanders, analysts and administrators: `SESSION_IDLE_MINUTES` (30 by default) and
 at the latest `SESSION_MAX_HOURS` (12) after signing in. Outreach workers and supervisors, whose
@@ -17,13 +24,28 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .access import scope_of
+from .access import membership_of, scope_of
 
 SINCE_KEY = "cvi_signed_in_at"
 SEEN_KEY = "cvi_active_at"
 REFRESH_SECONDS = 60
+
+
+class MemberLanguageMiddleware:
+    """After AuthenticationMiddleware: activates the signed-in member's language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        membership = membership_of(getattr(request, "user", None))
+        if membership is not None and membership.language in dict(settings.LANGUAGES):
+            translation.activate(membership.language)
+            request.LANGUAGE_CODE = membership.language
+        return self.get_response(request)
 
 
 def session_limits(user) -> tuple[int, int]:
