@@ -414,11 +414,12 @@ def invitation_resend(*, invitation: Invitation, actor, source: str) -> str:
 @transaction.atomic
 def invitation_cancel(*, invitation: Invitation, actor, source: str) -> None:
     """Withdraw a pending invitation: the account, which never signed in, goes with it (so the
-    address can be invited again); the audit trail keeps who was invited and who cancelled."""
+    address can be invited again); the audit trail keeps the invitation's membership code and
+    who cancelled it (never the address: audit data carries no personal details)."""
     _pending(invitation)
     user = invitation.user
     audit_log(actor=actor, source=source, action="user.invitation_cancelled", obj=user.membership,
-              data={"user": user.pk, "email": user.email})
+              data={"user": user.pk})
     user.delete()
 
 
