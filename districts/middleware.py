@@ -1,9 +1,10 @@
 """Two middlewares: the member's language, and sessions that end when idle.
 
 Language: after AuthenticationMiddleware, a signed-in member's own choice
-(Membership.language, set on the account page) is the language of every page, whatever their
-role; someone without a membership (a Django superuser) keeps LocaleMiddleware's choice (the
-language cookie the account page also sets, else the browser's).
+(Membership.language, once chosen on the account page or by the administrator who invited
+them) is the language of every page, whatever their role. Anyone else (a member who never
+chose, someone without a membership) keeps LocaleMiddleware's choice: the language cookie,
+which the account page also sets, else the browser's.
 
 Sessions end after a time without activity that depends on the user's role.
 
@@ -42,10 +43,19 @@ class MemberLanguageMiddleware:
 
     def __call__(self, request):
         membership = membership_of(getattr(request, "user", None))
-        if membership is not None and membership.language in dict(settings.LANGUAGES):
-            translation.activate(membership.language)
-            request.LANGUAGE_CODE = membership.language
-        return self.get_response(request)
+        if membership is None or not membership.language_chosen or membership.language not in dict(settings.LANGUAGES):
+            return self.get_response(request)
+        # The response in the member's language; the thread back to LocaleMiddleware's afterwards
+        # (so nothing that runs next on this thread, a test's direct call included, inherits it).
+        language, previous = membership.language, translation.get_language()
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+        finally:
+            translation.activate(previous) if previous else translation.deactivate()
+        response.headers.setdefault("Content-Language", language)
+        return response
 
 
 def session_limits(user) -> tuple[int, int]:

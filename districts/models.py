@@ -230,6 +230,9 @@ class Membership(models.Model):
     )
     phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +13125550100")
     language = models.CharField(max_length=5, choices=settings.LANGUAGES, default="en")
+    # Whether the member (or the administrator inviting them) chose `language`: then it is the
+    # language of every page; until then pages follow the browser, and messages use `language`.
+    language_chosen = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

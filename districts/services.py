@@ -177,7 +177,7 @@ def member_language_set(*, actor, source: str, language: str) -> None:
     """The language the portal speaks to this member, on every page and message."""
     if language not in ("en", "es"):
         raise ValidationError({"language": [_("Choose English or Spanish.")]})
-    Membership.objects.filter(user=actor).update(language=language)
+    Membership.objects.filter(user=actor).update(language=language, language_chosen=True)
     audit_log(actor=actor, source=source, action="membership.language_set", data={"language": language})
 
 
@@ -367,7 +367,7 @@ def user_invite(*, actor, source: str, email: str, first_name: str, last_name: s
     except IntegrityError:
         raise ValidationError({"email": [_("Someone already uses this email address.")]}) from None
     membership = Membership.objects.create(user=user, role=role, district=district, organization=organization,
-                                           language=language)
+                                           language=language, language_chosen=True)
     raw, digest = _invitation_token()
     now = timezone.now()
     invitation = Invitation.objects.create(user=user, token_hash=digest, created_by=actor, sent_at=now,

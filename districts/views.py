@@ -118,8 +118,8 @@ def account_language(request):
         return redirect("account")
     language = form.cleaned_data["language"]
     member_language_set(actor=request.user, source="web", language=language)
-    translation.activate(language)
-    messages.success(request, _("The portal now speaks to you in this language."))
+    with translation.override(language):
+        messages.success(request, _("The portal now speaks to you in this language."))
     response = redirect("account")
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
                         secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,

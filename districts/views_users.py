@@ -183,9 +183,12 @@ def invitation_accept_view(request, token):
     invitation = invitation_for_token(token)
     if invitation is None:
         return render(request, "districts/invitation_invalid.html", status=404)
+    with translation.override(invitation.user.membership.language):  # the one the administrator chose
+        return _invitation_accept(request, invitation)
+
+
+def _invitation_accept(request, invitation):
     user = invitation.user
-    translation.activate(user.membership.language)  # the language the administrator chose
-    request.LANGUAGE_CODE = user.membership.language
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

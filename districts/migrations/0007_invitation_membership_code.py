@@ -12,6 +12,11 @@ def give_codes(apps, schema_editor):
         Membership.objects.filter(pk=membership.pk).update(code=uuid.uuid4())
 
 
+def mark_spanish_chosen(apps, schema_editor):
+    """Spanish is not the default: whoever reads Spanish chose it."""
+    apps.get_model("districts", "Membership").objects.filter(language="es").update(language_chosen=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -31,6 +36,12 @@ class Migration(migrations.Migration):
             name="code",
             field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
         ),
+        migrations.AddField(
+            model_name="membership",
+            name="language_chosen",
+            field=models.BooleanField(default=False),
+        ),
+        migrations.RunPython(mark_spanish_chosen, migrations.RunPython.noop),
         migrations.CreateModel(
             name="Invitation",
             fields=[

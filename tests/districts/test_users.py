@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from audit.models import Event
@@ -35,6 +35,14 @@ def fresh_counters(settings):
     settings.CACHES = {name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
                        for name, config in settings.CACHES.items()}
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    """Django's LocaleMiddleware leaves a Spanish request's language active on the thread; the
+    next test's direct calls must not inherit it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
@@ -257,6 +265,15 @@ def test_a_cpd_member_who_chooses_spanish_gets_the_board_in_spanish(cpd_user):
     board = client.get("/board/").content.decode()
     assert '<html lang="es">' in board and "Tablero del distrito" in board and "Hoy" in board
     assert Membership.objects.get(user=cpd_user).language == "es"
+
+
+def test_a_member_who_never_chose_follows_the_browser_and_a_choice_beats_it(cpd_user):
+    client = Client()
+    client.force_login(cpd_user)
+    assert "Tablero del distrito" in client.get("/board/", headers={"accept-language": "es"}).content.decode()
+    client.post("/accounts/security/language/", {"language": "en"})
+    client.cookies.pop("django_language")  # another device: only the membership knows
+    assert "District board" in client.get("/board/", headers={"accept-language": "es"}).content.decode()
 
 
 def test_someone_without_a_membership_keeps_the_language_they_choose(db):
