@@ -379,14 +379,15 @@ def user_invite(*, actor, source: str, email: str, first_name: str, last_name: s
 
 
 def _invitation_email_send(invitation: Invitation, raw: str) -> None:
-    """The invitation mail, in the language the administrator chose for the person."""
+    """The invitation mail, in the language the administrator chose for the person. Sent after
+    the commit (`robust`): a mail server that fails leaves the invitation pending, to resend."""
     user = invitation.user
     membership = user.membership
     url = settings.SITE_URL + reverse("districts:invitation_accept", args=[raw])
     with translation.override(membership.language or "en"):
+        scope = membership.district.label if membership.district else membership.organization or _("citywide")
         values = {"name": user.first_name or user.username, "username": user.username, "url": url,
-                  "role": membership.get_role_display(), "scope": membership.district or membership.organization,
-                  "expires_at": invitation.expires_at}
+                  "role": membership.get_role_display(), "scope": scope, "expires_at": invitation.expires_at}
         subject = " ".join(render_to_string("districts/invitation_email_subject.txt", values).split())
         body = render_to_string("districts/invitation_email.txt", values)
     mailers.default.send_messages([EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])])
