@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The member's own language on every page (Membership.language; districts/middleware.py).
+    "districts.middleware.MemberLanguageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Needs the user, the session and messages: a second factor before any page (districts/auth.py).
@@ -280,6 +282,8 @@ MFA_ENFORCED = env_bool("MFA_ENFORCED", not DEBUG)
 EXPORT_REAUTHENTICATION = env_bool("EXPORT_REAUTHENTICATION", True)
 # People's API tokens (POST /api/v1/auth/token/) expire after this many days.
 USER_TOKEN_LIFETIME_DAYS = env_int("USER_TOKEN_LIFETIME_DAYS", 30, minimum=1)
+# An administrator's invitation link (districts.Invitation) works once, for this many days.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"

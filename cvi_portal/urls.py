@@ -21,6 +21,7 @@ account_urls = [
     path("reauthenticate/", allauth_views.reauthenticate, name="account_reauthenticate"),
     path("2fa/", include("allauth.mfa.urls")),
     path("security/", district_views.account, name="account"),
+    path("security/language/", district_views.account_language, name="account_language"),
     path("security/logout-everywhere/", district_views.logout_everywhere, name="logout_everywhere"),
 ]
 

@@ -1,4 +1,12 @@
-"""Sessions end after a time without activity that depends on the user's role.
+"""Two middlewares: the member's language, and sessions that end when idle.
+
+Language: after AuthenticationMiddleware, a signed-in member's own choice
+(Membership.language, once chosen on the account page or by the administrator who invited
+them) is the language of every page, whatever their role. Anyone else (a member who never
+chose, someone without a membership) keeps LocaleMiddleware's choice: the language cookie,
+which the account page also sets, else the browser's.
+
+Sessions end after a time without activity that depends on the user's role.
 
 CPD staff, commanders, analysts and administrators: `SESSION_IDLE_MINUTES` (30 by default) and
 at the latest `SESSION_MAX_HOURS` (12) after signing in. Outreach workers and supervisors, whose
@@ -17,13 +25,37 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .access import scope_of
+from .access import membership_of, scope_of
 
 SINCE_KEY = "cvi_signed_in_at"
 SEEN_KEY = "cvi_active_at"
 REFRESH_SECONDS = 60
+
+
+class MemberLanguageMiddleware:
+    """After AuthenticationMiddleware: activates the signed-in member's language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        membership = membership_of(getattr(request, "user", None))
+        if membership is None or not membership.language_chosen or membership.language not in dict(settings.LANGUAGES):
+            return self.get_response(request)
+        # The response in the member's language; the thread back to LocaleMiddleware's afterwards
+        # (so nothing that runs next on this thread, a test's direct call included, inherits it).
+        language, previous = membership.language, translation.get_language()
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+        finally:
+            translation.activate(previous) if previous else translation.deactivate()
+        response.headers.setdefault("Content-Language", language)
+        return response
 
 
 def session_limits(user) -> tuple[int, int]:

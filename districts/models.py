@@ -222,6 +222,7 @@ OUTREACH_ROLES = {Role.OUTREACH_WORKER, Role.OUTREACH_SUPERVISOR}
 class Membership(models.Model):
     """A user's place in the protocol: a role, and the district or organisation it is held in."""
 
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     role = models.CharField(max_length=24, choices=Role.choices)
     district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
@@ -230,6 +231,9 @@ class Membership(models.Model):
     )
     phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +13125550100")
     language = models.CharField(max_length=5, choices=settings.LANGUAGES, default="en")
+    # Whether the member (or the administrator inviting them) chose `language`: then it is the
+    # language of every page; until then pages follow the browser, and messages use `language`.
+    language_chosen = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -435,3 +439,33 @@ class UserToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.key_prefix}…)"
+
+
+class Invitation(models.Model):
+    """An invitation to set a password and join the portal, sent by an administrator.
+
+    A row per invitation rather than Django's stateless password-reset tokens: the
+    administrator's Users page needs a "pending" state to show, a resend must kill the previous
+    link (a new token replaces the stored hash) and a cancel must be explicit, and the link
+    keeps its own expiry (`INVITATION_DAYS`) apart from the reset link's. As with API tokens,
+    only the SHA-256 of the raw token is stored; the raw token is in the one mail that carries it.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitation")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'accepted' if self.accepted_at else 'pending'})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None

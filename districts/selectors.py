@@ -2,9 +2,11 @@
 channels and on-call rosters. Each function says what it is scoped to; views and APIs check
 the caller's access first and pass the scope in."""
 
+import hashlib
 import uuid
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.parsers import int_or_none
@@ -17,6 +19,7 @@ from .models import (
     Coverage,
     District,
     Hospital,
+    Invitation,
     Membership,
     OnCall,
     Organization,
@@ -192,6 +195,47 @@ def organization_channel(organization: Organization, code) -> Channel | None:
 def user_tokens_live(user):
     """The user's API tokens that still work, newest first (the account page lists them)."""
     return UserToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+# --- people (the administrator's Users page) ------------------------------------------------
+
+def people_all() -> QuerySet:
+    """Every person with an account, with their membership, scope and invitation, and
+    `invitation_pending` annotated. Integration tokens' service accounts are not people (their
+    page is the tokens'), so they are left out."""
+    pending = Invitation.objects.filter(user=OuterRef("pk"), accepted_at__isnull=True)
+    return (get_user_model().objects.filter(integration_token__isnull=True)
+            .select_related("membership", "membership__district", "membership__organization", "invitation")
+            .annotate(invitation_pending=Exists(pending))
+            .order_by("last_name", "first_name", "username"))
+
+
+def membership_by_code(code) -> Membership | None:
+    return (Membership.objects.select_related("user", "district", "organization", "user__invitation")
+            .filter(code=code).first())
+
+
+def organizations_active() -> QuerySet[Organization]:
+    """Organisations a person may be given (an inactive one takes no new members)."""
+    return Organization.objects.filter(active=True)
+
+
+def organizations_for_filter() -> QuerySet[Organization]:
+    """Every organisation, inactive ones too: their former members are still listed."""
+    return Organization.objects.all()
+
+
+def invitation_for_token(raw: str) -> Invitation | None:
+    """The pending, unexpired invitation of an active account that this raw token opens, or
+    None whatever the reason (forged, used, expired, replaced by a resend, cancelled, the
+    account deactivated): the page says the same for all, and nothing about the address.
+    The digest is `services.token_digest`'s (SHA-256), as for API tokens."""
+    if not raw or len(raw) > 100:
+        return None
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    return (Invitation.objects.select_related("user", "user__membership")
+            .filter(token_hash=digest, accepted_at__isnull=True, expires_at__gt=timezone.now(),
+                    user__is_active=True).first())
+
+
 # --- the organisation directory -------------------------------------------------------------------
 
 

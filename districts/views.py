@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,8 +18,9 @@ from core.client_ip import client_ip
 
 from .access import scope_of
 from .auth import mfa_required, password_signed_in
+from .forms import LanguageForm
 from .selectors import citywide_overview, district_desk, user_tokens_live
-from .services import user_logout_everywhere
+from .services import member_language_set, user_logout_everywhere
 
 
 @login_required
@@ -95,12 +97,34 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 @login_required
 def account(request):
-    """The user's own account page: two-factor authentication, password, API tokens, sessions."""
+    """The user's own account page: language, two-factor authentication, password, API tokens,
+    sessions."""
     return render(request, "districts/account.html", {
         "mfa_required": mfa_required(request.user),
         "tokens": user_tokens_live(request.user),
         "token_days": settings.USER_TOKEN_LIFETIME_DAYS,
+        "language_form": LanguageForm(initial={"language": translation.get_language()}),
     })
+
+
+@require_POST
+@login_required
+def account_language(request):
+    """Every role's language choice: kept on the membership (every page, every message), and in
+    the language cookie too, which is what speaks to someone without a membership."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose English or Spanish."))
+        return redirect("account")
+    language = form.cleaned_data["language"]
+    member_language_set(actor=request.user, source="web", language=language)
+    with translation.override(language):
+        messages.success(request, _("The portal now speaks to you in this language."))
+    response = redirect("account")
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    return response
 
 
 @require_POST

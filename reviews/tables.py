@@ -84,7 +84,7 @@ class IncidentHistoryTable(tables.Table):
     code = tables.Column(verbose_name=_("Incident code"), visible=False)
 
     class Meta:
-        template_name = "reviews/_table.html"
+        template_name = "includes/table.html"
         attrs = {"class": "table history-table"}
         orderable = True
         empty_text = _("No incidents match this filter.")

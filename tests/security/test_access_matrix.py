@@ -100,6 +100,8 @@ def each(roles, cell) -> dict:
     return dict.fromkeys(roles, cell)
 
 
+NO_SUCH = "00000000-0000-4000-8000-000000000000"
+
 PAGES: dict[str, Row] = {
     # --- signing in and out, public pages ------------------------------------------------
     "home": get("/", others=OK, **each(OUTREACH, REDIRECT)),  # outreach: to the feed
@@ -110,6 +112,8 @@ PAGES: dict[str, Row] = {
     "password_change": get("/accounts/password_change/", others=OK),
     "account_change_password": get("/accounts/password_change/", others=OK),  # the same page, allauth's name
     "account": get("/accounts/security/", others=OK),
+    # A valid choice changes the caller's language: an invalid one sends back with a message.
+    "account_language": post("/accounts/security/language/", data={"language": "xx"}, others=REDIRECT),
     # allauth's page, pinned: exports send a signed-in user here to confirm the password again.
     "account_reauthenticate": get("/accounts/reauthenticate/", others=OK),
     "password_change_done": get("/accounts/password_change/done/", others=OK),
@@ -120,6 +124,8 @@ PAGES: dict[str, Row] = {
     "set_language": post("/i18n/setlang/", data={"language": "es", "next": "/"}, anonymous=REDIRECT,
                          others=REDIRECT),
     # --- coming back from a message: signed or checked, no login ------------------------
+    # The invitation link: public, but only a valid token opens it (one plain page for any other).
+    "districts:invitation_accept": get("/invitation/not-a-token/", anonymous=MISSING, others=MISSING),
     "notifications:ack_link": get(lambda w, o: f"/a/{w.ack_token_a}/", anonymous=OK, others=OK),
     "notifications:sms_inbound": post("/sms/inbound/", data={"From": "+13125550100", "Body": "1"},
                                       anonymous=DENIED),
@@ -205,6 +211,14 @@ PAGES: dict[str, Row] = {
     "responses:channel_update": post(of("channel", "/team/channels/{}/"), outreach_supervisor=(REDIRECT, MISSING)),
     "responses:consent": get("/team/consent/", outreach_supervisor=OK),
     "responses:transparency": get("/team/transparency/", outreach_supervisor=OK),
+    # --- the administrator's people pages (an unknown person: 404 for the administrator) -----
+    "districts:users": get("/users/", admin=OK),
+    "districts:user_invite": get("/users/invite/", admin=OK),
+    "districts:user": get(lambda w, o: f"/users/{w.users['cpd_staff'].membership.code}/", admin=OK),
+    "districts:user_deactivate": post(f"/users/{NO_SUCH}/deactivate/", admin=MISSING),
+    "districts:user_reactivate": post(f"/users/{NO_SUCH}/reactivate/", admin=MISSING),
+    "districts:invitation_resend": post(f"/users/{NO_SUCH}/invitation/resend/", admin=MISSING),
+    "districts:invitation_cancel": post(f"/users/{NO_SUCH}/invitation/cancel/", admin=MISSING),
     # --- the monthly review ---------------------------------------------------------------
     "reviews:history": get("/history/", **each(CPD, OK), analyst=OK),
     "reviews:dashboard": get("/dashboard/", cpd_commander=OK, outreach_supervisor=OK, analyst=OK),
