@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import override
 
 from .models import Delivery, Incident, Notification, TimelineEntry
-from .stamps import incident_figures_changed
+from .stamps import figures_changed, incident_figures_changed
 
 
 def timeline_add(*, notification: Notification | None, delivery: Delivery | None = None, kind: str, text: str,
@@ -36,6 +36,14 @@ def send_clocks_start(notification: Notification, at: datetime, *, confirmed: bo
     """Start the notification's and the incident's "first sent" (and, when the send was
     confirmed, "first confirmed") clocks unless already started, and move a pending or sent
     notification's status forward. One UPDATE each; never moves a status backwards."""
+    send_clocks_start_many([notification], at, confirmed=confirmed)
+
+
+def send_clocks_start_many(notifications: list[Notification], at: datetime, *, confirmed: bool = False) -> None:
+    """`send_clocks_start` for many notifications at once (a batch of sends): one UPDATE of the
+    notifications, one of their incidents, one stamp of their months, whatever their number."""
+    if not notifications:
+        return
     moment = Value(at, output_field=DateTimeField())
     forward = {Notification.Status.PENDING: Notification.Status.DELIVERED if confirmed else Notification.Status.SENT}
     if confirmed:
@@ -49,10 +57,12 @@ def send_clocks_start(notification: Notification, at: datetime, *, confirmed: bo
     if confirmed:
         changes["first_confirmed_at"] = Coalesce(F("first_confirmed_at"), moment)
         incident_changes["first_confirmed_at"] = Coalesce(F("first_confirmed_at"), moment)
-    Notification.objects.filter(pk=notification.pk).update(**changes)
-    if notification.incident_id:
-        Incident.objects.filter(pk=notification.incident_id).update(**incident_changes)
-        incident_figures_changed(notification.incident_id)
+    Notification.objects.filter(pk__in={n.pk for n in notifications}).update(**changes)
+    incident_ids = {n.incident_id for n in notifications if n.incident_id}
+    if incident_ids:
+        incidents = Incident.objects.filter(pk__in=incident_ids)
+        incidents.update(**incident_changes)
+        figures_changed(incidents.values_list("occurred_at", "district_id"))
 
 
 def response_clocks_refresh(incident_id: int | None) -> None:

@@ -138,7 +138,9 @@ class Service:
 
 
 def celery_worker(env: dict, name: str = "b_worker") -> Service:
-    argv = [sys.executable, "-m", "celery", "-A", "cvi_portal", "worker", "-P", "solo", "-Q", QUEUE,
+    """A worker with the production pool (the Procfile's): Celery's threads pool, each batch
+    sent on the process's sending threads."""
+    argv = [sys.executable, "-m", "celery", "-A", "cvi_portal", "worker", "-P", "threads", "-c", "4", "-Q", QUEUE,
             "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
     return Service(name, argv, env, ready="ready.")
 

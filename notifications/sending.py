@@ -1,0 +1,185 @@
+"""Sending deliveries: what the Celery task runs for a batch of ids the relay handed over.
+
+`deliveries_send(delivery_ids=...)`:
+
+1. claims the due rows among the ids (queued/failed → sending, a conditional UPDATE, so a
+   duplicate message or a second worker finds nothing to claim) and loads them with what
+   their messages need: two statements for the whole batch;
+2. admits each to its lane (lanes.py): a lane that is full, or whose circuit is open, gets its
+   delivery put back untried; the others are prepared here (templates, secrets: every
+   database read happens in this thread);
+3. runs the sends concurrently on the process's sending threads, which only talk to the
+   network, each within its total deadline (core.http_limits);
+4. records outcomes as the sends finish, all that finished together in one round
+   (delivery.outcomes_record), so a slow receiver delays only its own row's record.
+
+A single delivery (a duplicate-test message, the embedded default's eager tasks) is sent in
+the calling thread. At least once: a worker killed mid-send leaves its rows `sending`, and the
+relay gives them back after `OUTBOX_SENDING_TIMEOUT`; this is why the deadline and the
+batch's size keep every send far below it.
+"""
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.http_limits import send_deadline
+
+from .delivery import Outcome, deliveries_defer, outcomes_record
+from .exceptions import TransportError
+from .lanes import circuit_reason, circuits_open, circuits_record, lane_of, lanes
+from .models import Delivery
+from .outbox import DUE_STATUSES
+from .transports import TRANSPORTS, Send
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    delivery: Delivery
+    lane: str
+    send: Send
+    confirms: bool
+
+
+def delivery_attempt(*, delivery_id: int) -> str:
+    """Claim one due delivery, send it, record the outcome. Returns "sent", "failed", "dead",
+    "deferred" (its lane was busy or its circuit open) or "skipped" (not due, or another run
+    claimed it: a duplicate message does nothing)."""
+    return deliveries_send(delivery_ids=[delivery_id]).get(delivery_id, "skipped")
+
+
+def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
+    """Send a batch; returns each id's result (as `delivery_attempt`)."""
+    results = dict.fromkeys(delivery_ids, "skipped")
+    deliveries = deliveries_claim(delivery_ids=delivery_ids)
+    if not deliveries:
+        return results
+    jobs, deferred, refused = _admit(deliveries)
+    if deferred:
+        deliveries_defer(deferred)
+        results.update({delivery.pk: "deferred" for delivery, _at, _reason in deferred})
+    if refused:
+        results.update(outcomes_record(refused))
+    for finished in _run(jobs):
+        results.update(outcomes_record(finished))
+        circuits_record(timed_out={o.lane for o in finished if o.error and o.error.timed_out},
+                        answered={o.lane for o in finished if not (o.error and o.error.timed_out)})
+    return results
+
+
+# PostgreSQL: the batch's claim in one statement, returning what it claimed.
+_CLAIM_SQL = """
+UPDATE notifications_delivery SET status = 'sending', claimed_at = %(now)s, attempts = attempts + 1
+WHERE id = ANY(%(ids)s) AND status = ANY(%(due)s) AND next_attempt_at <= %(now)s
+RETURNING id
+"""
+
+
+def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
+    """Claim the due rows among `delivery_ids` and return them loaded for sending (their
+    notification, organisation, incident, district, playbooks, channel, recipient)."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, {"now": now, "ids": list(delivery_ids), "due": [str(s) for s in DUE_STATUSES]})
+            claimed = [row[0] for row in cursor.fetchall()]
+    else:  # SQLite (the embedded default): one writer at a time anyway
+        with transaction.atomic():
+            due = Delivery.objects.filter(pk__in=delivery_ids, status__in=DUE_STATUSES, next_attempt_at__lte=now)
+            claimed = list(due.values_list("id", flat=True))
+            Delivery.objects.filter(pk__in=claimed).update(status=Delivery.Status.SENDING, claimed_at=now,
+                                                           attempts=F("attempts") + 1)
+    if not claimed:
+        return []
+    return list(Delivery.objects.select_related(
+        "notification__organization", "notification__incident__district", "channel", "recipient__membership",
+    ).prefetch_related("notification__incident__scenarios").filter(pk__in=claimed).order_by("id"))
+
+
+def _admit(deliveries: list[Delivery]) -> tuple[list[_Job], list[tuple], list[Outcome]]:
+    """Split a claimed batch into sends to run, rows to put back untried (lane full, circuit
+    open) and failures found while preparing (no message for this channel, a refused address)."""
+    now = timezone.now()
+    keys = {delivery.pk: lane_of(delivery) for delivery in deliveries}
+    open_until = circuits_open(set(keys.values()))
+    jobs, deferred, refused = [], [], []
+    for delivery in deliveries:
+        lane = keys[delivery.pk]
+        if lane in open_until:
+            until = open_until[lane]
+            deferred.append((delivery, datetime.fromtimestamp(until, UTC), circuit_reason(until)))
+            continue
+        if not lanes.acquire(lane):
+            deferred.append((delivery, now + timedelta(milliseconds=settings.DELIVERY_BUSY_RETRY_MS), None))
+            continue
+        transport = TRANSPORTS[delivery.kind]()
+        try:
+            jobs.append(_Job(delivery, lane, transport.prepare(delivery), transport.confirms))
+        except Exception as exc:
+            lanes.release(lane)
+            refused.append(Outcome(delivery=delivery, lane=lane, error=_as_transport_error(exc, delivery)))
+    return jobs, deferred, refused
+
+
+def _as_transport_error(exc: Exception, delivery: Delivery) -> TransportError:
+    if isinstance(exc, TransportError):
+        return exc
+    # A bug or an unexpected library error: retried like a temporary failure.
+    logger.error("delivery %s: unexpected error in the %s transport", delivery.code, delivery.kind, exc_info=exc)
+    return TransportError(f"unexpected {type(exc).__name__}")
+
+
+def _send_one(job: _Job) -> Outcome:
+    """Run one send within its deadline; never raises. Frees the lane slot when it ends."""
+    try:
+        with send_deadline(settings.DELIVERY_SEND_DEADLINE) as watch:
+            try:
+                provider_id = job.send()
+            except Exception as exc:
+                error = _as_transport_error(exc, job.delivery)
+            else:
+                return Outcome(delivery=job.delivery, provider_id=provider_id, confirmed=job.confirms, lane=job.lane)
+        if watch.expired and not error.timed_out:  # the watchdog cut the connection: say so
+            error = TransportError("the receiver did not answer in time (the send's deadline passed)",
+                                   timed_out=True)
+        return Outcome(delivery=job.delivery, lane=job.lane, error=error)
+    finally:
+        lanes.release(job.lane)
+
+
+def _run(jobs: list[_Job]) -> Iterator[list[Outcome]]:
+    """Yield outcomes as they come: sends that finished together come as one list."""
+    if len(jobs) <= 1 or settings.CELERY_TASK_ALWAYS_EAGER:
+        # In-process (the embedded default, unit tests) or nothing to overlap: this thread.
+        for job in jobs:
+            yield [_send_one(job)]
+        return
+    pending = {_executor().submit(_send_one, job) for job in jobs}
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield [future.result() for future in done]
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The process's sending threads (made in the process that uses them: never across a fork)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=settings.DELIVERY_SEND_THREADS,
+                                                     thread_name_prefix="cvi-send"))
+        return _pool[1]
