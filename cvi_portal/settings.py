@@ -351,6 +351,8 @@ DELIVERY_SEND_DEADLINE = env_int("DELIVERY_SEND_DEADLINE", 10, minimum=1)
 DELIVERY_LANE_LIMIT = env_int("DELIVERY_LANE_LIMIT", 4, minimum=1)
 DELIVERY_PROVIDER_LANE_LIMIT = env_int("DELIVERY_PROVIDER_LANE_LIMIT", 24, minimum=1)
 DELIVERY_BUSY_RETRY_MS = env_int("DELIVERY_BUSY_RETRY_MS", 500)
+# A task waits this long for its batch's sends, then leaves the slow ones to a recorder thread.
+DELIVERY_DETACH_MS = env_int("DELIVERY_DETACH_MS", 1000)
 DELIVERY_CIRCUIT_AFTER = env_int("DELIVERY_CIRCUIT_AFTER", 3, minimum=1)
 DELIVERY_CIRCUIT_PAUSE = env_int("DELIVERY_CIRCUIT_PAUSE", 30, minimum=1)
 

@@ -11,24 +11,30 @@
 3. runs the sends concurrently on the process's sending threads, which only talk to the
    network, each within its total deadline (core.http_limits);
 4. records outcomes as the sends finish, all that finished together in one round
-   (delivery.outcomes_record), so a slow receiver delays only its own row's record.
+   (delivery.outcomes_record), so a slow receiver delays only its own row's record;
+5. after `DELIVERY_DETACH_MS`, hands the sends still running to the process's late recorder
+   (one thread, one database connection) and returns, so a hanging receiver never keeps a
+   Celery slot from taking the next batch.
 
-A single delivery (a duplicate-test message, the embedded default's eager tasks) is sent in
-the calling thread. At least once: a worker killed mid-send leaves its rows `sending`, and the
-relay gives them back after `OUTBOX_SENDING_TIMEOUT`; this is why the deadline and the
-batch's size keep every send far below it.
+With eager tasks (the embedded default, unit tests) the sends run one by one in the calling
+thread. At least once: a worker killed mid-send leaves its rows `sending`, and the relay gives
+them back after `OUTBOX_SENDING_TIMEOUT`; this is why the deadline and the batch's size keep
+every send far below it.
 """
 
+import contextlib
 import logging
 import os
+import queue
 import threading
+import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -72,10 +78,15 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
     if refused:
         results.update(outcomes_record(refused))
     for finished in _run(jobs):
-        results.update(outcomes_record(finished))
-        circuits_record(timed_out={o.lane for o in finished if o.error and o.error.timed_out},
-                        answered={o.lane for o in finished if not (o.error and o.error.timed_out)})
+        results.update(_record(finished))
     return results
+
+
+def _record(finished: list[Outcome]) -> dict[int, str]:
+    recorded = outcomes_record(finished)
+    circuits_record(timed_out={o.lane for o in finished if o.error and o.error.timed_out},
+                    answered={o.lane for o in finished if not (o.error and o.error.timed_out)})
+    return recorded
 
 
 # PostgreSQL: the batch's claim in one statement, returning what it claimed.
@@ -159,20 +170,61 @@ def _send_one(job: _Job) -> Outcome:
 
 
 def _run(jobs: list[_Job]) -> Iterator[list[Outcome]]:
-    """Yield outcomes as they come: sends that finished together come as one list."""
-    if len(jobs) <= 1 or settings.CELERY_TASK_ALWAYS_EAGER:
-        # In-process (the embedded default, unit tests) or nothing to overlap: this thread.
+    """Yield outcomes as they come: sends that finished together come as one list. Sends still
+    running after `DELIVERY_DETACH_MS` go to the late recorder."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process: this thread, one by one
         for job in jobs:
             yield [_send_one(job)]
         return
     pending = {_executor().submit(_send_one, job) for job in jobs}
+    detach_at = time.monotonic() + settings.DELIVERY_DETACH_MS / 1000
     while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        yield [future.result() for future in done]
+        done, pending = wait(pending, timeout=max(0.0, detach_at - time.monotonic()), return_when=FIRST_COMPLETED)
+        if done:
+            yield [future.result() for future in done]
+        elif pending:
+            _late_recorder().add(pending)
+            return
+
+
+class _LateRecorder:
+    """Records the outcomes of sends their task stopped waiting for (a slow receiver), in its
+    own thread and database connection. A recording that fails leaves the rows `sending`: the
+    relay gives them back after the sending timeout, as for a worker that died."""
+
+    def __init__(self) -> None:
+        self.incoming: queue.Queue[set[Future]] = queue.Queue()
+        threading.Thread(target=self._loop, name="cvi-late-recorder", daemon=True).start()
+
+    def add(self, futures: set[Future]) -> None:
+        self.incoming.put(set(futures))
+
+    def _loop(self) -> None:
+        pending: set[Future] = set()
+        while True:
+            with contextlib.suppress(queue.Empty):
+                pending |= self.incoming.get(block=not pending)  # wait for work only when idle
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if done:
+                try:
+                    close_old_connections()
+                    _record([future.result() for future in done])
+                except Exception:
+                    logger.exception("could not record %d late outcomes; the relay will recover them", len(done))
+                    connection.close()
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
+_late: tuple[int, _LateRecorder] | None = None
 _pool_lock = threading.Lock()
+
+
+def _late_recorder() -> _LateRecorder:
+    global _late
+    with _pool_lock:
+        if _late is None or _late[0] != os.getpid():
+            _late = (os.getpid(), _LateRecorder())
+        return _late[1]
 
 
 def _executor() -> ThreadPoolExecutor:
