@@ -350,6 +350,10 @@ DELIVERY_SEND_THREADS = env_int("DELIVERY_SEND_THREADS", 32, minimum=1)
 DELIVERY_SEND_DEADLINE = env_int("DELIVERY_SEND_DEADLINE", 10, minimum=1)
 DELIVERY_LANE_LIMIT = env_int("DELIVERY_LANE_LIMIT", 4, minimum=1)
 DELIVERY_PROVIDER_LANE_LIMIT = env_int("DELIVERY_PROVIDER_LANE_LIMIT", 24, minimum=1)
+# A send waits in its worker for a slot of its own lane (at most this many waiting per lane,
+# at most this long), else it is put back untried, due DELIVERY_BUSY_RETRY_MS later.
+DELIVERY_LANE_QUEUE = env_int("DELIVERY_LANE_QUEUE", 200, minimum=1)
+DELIVERY_LANE_WAIT_MS = env_int("DELIVERY_LANE_WAIT_MS", 5000)
 DELIVERY_BUSY_RETRY_MS = env_int("DELIVERY_BUSY_RETRY_MS", 500)
 # A task waits this long for its batch's sends, then leaves the slow ones to a recorder thread.
 DELIVERY_DETACH_MS = env_int("DELIVERY_DETACH_MS", 1000)

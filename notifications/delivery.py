@@ -41,13 +41,15 @@ PERMANENT_PROVIDER_CODES = {"30003", "30005", "30006"}
 
 @dataclass
 class Outcome:
-    """What one send came to: sent (no error) with the provider's id, or a TransportError."""
+    """What one send came to: sent (no error) with the provider's id, a TransportError, or put
+    back untried (`put_back_at`: its receiver was busy)."""
 
     delivery: Delivery
     provider_id: str = ""
     confirmed: bool = False
     error: TransportError | None = None
     lane: str = ""
+    put_back_at: datetime | None = None
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -3,11 +3,12 @@
 A delivery's lane is the thing that can be slow: an organisation's webhook receiver (by
 channel), a push service (by host), the SMS provider, the mail server. Each worker process lets
 at most `DELIVERY_LANE_LIMIT` sends of one webhook lane (`DELIVERY_PROVIDER_LANE_LIMIT` for the
-shared providers) run at once; a delivery whose lane is full is not sent but put back due a
-moment later, so a hanging receiver holds a few threads until its deadline and the rest of the
-pool keeps sending everyone else's. The limit is per process on purpose: the pool it protects
-is the process's own, it needs no network round trip, and a process that dies takes its
-counts with it (nothing to expire).
+shared providers) run at once; the lane's other sends wait in the process for a slot of their
+own lane (a short queue; a send that waited too long, or found the queue full, is put back
+untried, due a moment later), so a hanging receiver holds a few threads until its deadline and
+the rest of the pool keeps sending everyone else's. The limit is per process on purpose: the
+pool it protects is the process's own, it needs no network round trip, and a process that dies
+takes its counts with it (nothing to expire).
 
 The circuit is shared by every worker (the cache: Redis in production): after
 `DELIVERY_CIRCUIT_AFTER` consecutive timeouts of one lane, its deliveries are put back for a
@@ -23,7 +24,7 @@ The cache failing (Redis down) never stops a send: the circuit then counts as cl
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -57,25 +58,49 @@ def _limit(lane: str) -> int:
 
 
 class Lanes:
-    """Per-process counts of sends in flight, by lane."""
+    """Per-process sends in flight by lane, and the sends waiting for a slot of their lane.
+
+    `submit(lane, run, busy)` runs `run()` on `start` (the sending threads) at once when the
+    lane has a free slot; else parks it, up to `DELIVERY_LANE_QUEUE` per lane, to start when a
+    send of that lane ends; beyond that calls `busy()` (the delivery is put back untried). A
+    fast receiver's sends wait microseconds for a slot; a hanging one's wait their turn and
+    never take the slots of another lane.
+    """
 
     def __init__(self) -> None:
         self.busy: Counter[str] = Counter()
+        self.parked: dict[str, deque] = {}
         self.lock = threading.Lock()
 
-    def acquire(self, lane: str) -> bool:
-        """Take a slot of `lane`; False when it is full (the caller puts the delivery back)."""
+    def submit(self, lane: str, run, busy, *, start) -> None:
         with self.lock:
-            if self.busy[lane] >= _limit(lane):
-                return False
-            self.busy[lane] += 1
-            return True
+            if self.busy[lane] < _limit(lane):
+                self.busy[lane] += 1
+            elif len(self.parked.setdefault(lane, deque())) < settings.DELIVERY_LANE_QUEUE:
+                self.parked[lane].append((run, start))
+                return
+            else:
+                run = None
+        if run is None:
+            busy()
+        else:
+            start(lambda: self._run(lane, run))
 
-    def release(self, lane: str) -> None:
-        with self.lock:
-            self.busy[lane] -= 1
-            if self.busy[lane] <= 0:
-                del self.busy[lane]
+    def _run(self, lane: str, run) -> None:
+        try:
+            run()
+        finally:
+            with self.lock:
+                waiting = self.parked.get(lane)
+                following = waiting.popleft() if waiting else None
+                if following is None:
+                    self.busy[lane] -= 1
+                    if self.busy[lane] <= 0:
+                        del self.busy[lane]
+                    self.parked.pop(lane, None)
+            if following is not None:  # its slot passes straight on
+                run_next, start = following
+                start(lambda: self._run(lane, run_next))
 
 
 lanes = Lanes()

@@ -5,11 +5,11 @@
 1. claims the due rows among the ids (queued/failed → sending, a conditional UPDATE, so a
    duplicate message or a second worker finds nothing to claim) and loads them with what
    their messages need: two statements for the whole batch;
-2. admits each to its lane (lanes.py): a lane that is full, or whose circuit is open, gets its
-   delivery put back untried; the others are prepared here (templates, secrets: every
-   database read happens in this thread);
+2. puts back untried the deliveries whose receiver's circuit is open (lanes.py) and prepares
+   the others here (templates, secrets: every database read happens in this thread);
 3. runs the sends concurrently on the process's sending threads, which only talk to the
-   network, each within its total deadline (core.http_limits);
+   network, each within its total deadline (core.http_limits) and within its lane's share
+   of the threads (lanes.py: a send waits a moment for a slot of its own lane, or is put back);
 4. records outcomes as the sends finish, all that finished together in one round
    (delivery.outcomes_record), so a slow receiver delays only its own row's record;
 5. after `DELIVERY_DETACH_MS`, hands the sends still running to the process's late recorder
@@ -83,10 +83,14 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
 
 
 def _record(finished: list[Outcome]) -> dict[int, str]:
-    recorded = outcomes_record(finished)
-    circuits_record(timed_out={o.lane for o in finished if o.error and o.error.timed_out},
-                    answered={o.lane for o in finished if not (o.error and o.error.timed_out)})
-    return recorded
+    put_back = [o for o in finished if o.put_back_at is not None]
+    tried = [o for o in finished if o.put_back_at is None]
+    if put_back:
+        deliveries_defer([(o.delivery, o.put_back_at, None) for o in put_back])
+    recorded = outcomes_record(tried) if tried else {}
+    circuits_record(timed_out={o.lane for o in tried if o.error and o.error.timed_out},
+                    answered={o.lane for o in tried if not (o.error and o.error.timed_out)})
+    return {**recorded, **{o.delivery.pk: "deferred" for o in put_back}}
 
 
 # PostgreSQL: the batch's claim in one statement, returning what it claimed.
@@ -119,9 +123,8 @@ def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
 
 
 def _admit(deliveries: list[Delivery]) -> tuple[list[_Job], list[tuple], list[Outcome]]:
-    """Split a claimed batch into sends to run, rows to put back untried (lane full, circuit
-    open) and failures found while preparing (no message for this channel, a refused address)."""
-    now = timezone.now()
+    """Split a claimed batch into sends to run, rows to put back untried (an open circuit) and
+    failures found while preparing (no message for this channel, a refused address)."""
     keys = {delivery.pk: lane_of(delivery) for delivery in deliveries}
     open_until = circuits_open(set(keys.values()))
     jobs, deferred, refused = [], [], []
@@ -131,14 +134,10 @@ def _admit(deliveries: list[Delivery]) -> tuple[list[_Job], list[tuple], list[Ou
             until = open_until[lane]
             deferred.append((delivery, datetime.fromtimestamp(until, UTC), circuit_reason(until)))
             continue
-        if not lanes.acquire(lane):
-            deferred.append((delivery, now + timedelta(milliseconds=settings.DELIVERY_BUSY_RETRY_MS), None))
-            continue
         transport = TRANSPORTS[delivery.kind]()
         try:
             jobs.append(_Job(delivery, lane, transport.prepare(delivery), transport.confirms))
         except Exception as exc:
-            lanes.release(lane)
             refused.append(Outcome(delivery=delivery, lane=lane, error=_as_transport_error(exc, delivery)))
     return jobs, deferred, refused
 
@@ -152,21 +151,38 @@ def _as_transport_error(exc: Exception, delivery: Delivery) -> TransportError:
 
 
 def _send_one(job: _Job) -> Outcome:
-    """Run one send within its deadline; never raises. Frees the lane slot when it ends."""
-    try:
-        with send_deadline(settings.DELIVERY_SEND_DEADLINE) as watch:
-            try:
-                provider_id = job.send()
-            except Exception as exc:
-                error = _as_transport_error(exc, job.delivery)
-            else:
-                return Outcome(delivery=job.delivery, provider_id=provider_id, confirmed=job.confirms, lane=job.lane)
-        if watch.expired and not error.timed_out:  # the watchdog cut the connection: say so
-            error = TransportError("the receiver did not answer in time (the send's deadline passed)",
-                                   timed_out=True)
-        return Outcome(delivery=job.delivery, lane=job.lane, error=error)
-    finally:
-        lanes.release(job.lane)
+    """Run one send within its deadline; never raises."""
+    with send_deadline(settings.DELIVERY_SEND_DEADLINE) as watch:
+        try:
+            provider_id = job.send()
+        except Exception as exc:
+            error = _as_transport_error(exc, job.delivery)
+        else:
+            return Outcome(delivery=job.delivery, provider_id=provider_id, confirmed=job.confirms, lane=job.lane)
+    if watch.expired and not error.timed_out:  # the watchdog cut the connection: say so
+        error = TransportError("the receiver did not answer in time (the send's deadline passed)", timed_out=True)
+    return Outcome(delivery=job.delivery, lane=job.lane, error=error)
+
+
+def _put_back(job: _Job) -> Outcome:
+    later = timezone.now() + timedelta(milliseconds=settings.DELIVERY_BUSY_RETRY_MS)
+    return Outcome(delivery=job.delivery, lane=job.lane, put_back_at=later)
+
+
+def _in_lane(job: _Job) -> Future:
+    """Start `job` on the sending threads within its lane's share; the future's result is
+    its Outcome. A send that waited for its lane longer than `DELIVERY_LANE_WAIT_MS` is put
+    back instead of sent (it must not start so late that the relay has given it away)."""
+    future: Future = Future()
+    parked = time.monotonic()
+
+    def run() -> None:
+        waited = time.monotonic() - parked > settings.DELIVERY_LANE_WAIT_MS / 1000
+        future.set_result(_put_back(job) if waited else _send_one(job))
+
+    lanes.submit(job.lane, run, lambda: future.set_result(_put_back(job)),
+                 start=lambda fn: _executor().submit(fn))
+    return future
 
 
 def _run(jobs: list[_Job]) -> Iterator[list[Outcome]]:
@@ -176,7 +192,7 @@ def _run(jobs: list[_Job]) -> Iterator[list[Outcome]]:
         for job in jobs:
             yield [_send_one(job)]
         return
-    pending = {_executor().submit(_send_one, job) for job in jobs}
+    pending = {_in_lane(job) for job in jobs}
     detach_at = time.monotonic() + settings.DELIVERY_DETACH_MS / 1000
     while pending:
         done, pending = wait(pending, timeout=max(0.0, detach_at - time.monotonic()), return_when=FIRST_COMPLETED)
