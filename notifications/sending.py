@@ -196,6 +196,11 @@ def _run(jobs: list[_Job]) -> Iterator[list[Outcome]]:
     detach_at = time.monotonic() + settings.DELIVERY_DETACH_MS / 1000
     while pending:
         done, pending = wait(pending, timeout=max(0.0, detach_at - time.monotonic()), return_when=FIRST_COMPLETED)
+        if done and pending:
+            # Sends to fast receivers end a moment apart: gather a few milliseconds' worth, so
+            # one round records many rows, not one.
+            more, pending = wait(pending, timeout=settings.DELIVERY_RECORD_GATHER_MS / 1000)
+            done |= more
         if done:
             yield [future.result() for future in done]
         elif pending:
