@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
+from core.http_limits import DeadlineAdapter
+
 from .exceptions import TransportError
 
 logger = logging.getLogger(__name__)
@@ -73,8 +75,6 @@ def twilio_client():
     per-operation timeout stays 10 s. A changed account gives a new client."""
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
-
-    from core.http_limits import DeadlineAdapter
 
     key = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
     if getattr(_twilio, "key", None) != key:
