@@ -15,15 +15,18 @@ hook (`HTTPAdapter.get_connection_with_tls_context`) and the standard `ipaddress
 internal service answered, because the portal never asks one.
 """
 
+import http.cookiejar
 import ipaddress
 import socket
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from requests.adapters import HTTPAdapter
+
+from .http_limits import DeadlineAdapter
 
 # Reachable from the internet in principle but never a webhook or push service: IPv6 forms that
 # carry an IPv4 address inside (6to4, Teredo, NAT64), which could point at a private one, and
@@ -122,8 +125,13 @@ class OutboundPolicy:
         return addresses[0]
 
 
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to the address the policy checked, never to a second resolution of the name."""
+class _PinnedAdapter(DeadlineAdapter):
+    """Connects to the address the policy checked, never to a second resolution of the name.
+
+    Kept-alive connections stay safe: urllib3 pools connections by the key built below, whose
+    host is the checked address (and, for https, the certificate's name), and every request is
+    checked and resolved again before a pool is chosen. A connection is only ever reused for a
+    request whose name was just checked to the same address."""
 
     def __init__(self, policy: OutboundPolicy, **kwargs) -> None:
         self.policy = policy
@@ -148,14 +156,19 @@ class _PinnedAdapter(HTTPAdapter):
 
 class OutboundSession(requests.Session):
     """A requests session that calls only what its policy allows, pinned to the checked address,
-    ignores proxy settings from the environment, and never follows a redirect (the target of a
-    redirect was never checked when the channel was saved)."""
+    ignores proxy settings from the environment, never follows a redirect (the target of a
+    redirect was never checked when the channel was saved) and keeps no cookies (one session
+    serves every receiver and every sending thread). Its calls obey `send_deadline`."""
 
     def __init__(self, policy: OutboundPolicy) -> None:
         super().__init__()
         self.trust_env = False
-        self.mount("https://", _PinnedAdapter(policy))
-        self.mount("http://", _PinnedAdapter(policy))
+        self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        # One pool per receiver address (many organisations), each as large as the number of
+        # threads that may send to it at once.
+        size = getattr(settings, "DELIVERY_SEND_THREADS", 10)
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, _PinnedAdapter(policy, pool_connections=64, pool_maxsize=size))
 
     def request(self, method, url, *args, **kwargs):
         kwargs["allow_redirects"] = False
@@ -177,12 +190,16 @@ def push_policy() -> OutboundPolicy:
 
 
 _sessions: dict[OutboundPolicy, OutboundSession] = {}
+_sessions_lock = threading.Lock()
 
 
 def outbound_session(policy: OutboundPolicy) -> OutboundSession:
-    """The process's session for `policy`, so connections are kept alive across deliveries
-    (a worker sends many); a changed setting gives a new policy and so a new session."""
+    """The process's session for `policy`, shared by its sending threads, so connections are
+    kept alive across deliveries (a worker sends many); a changed setting gives a new policy
+    and so a new session."""
     session = _sessions.get(policy)
     if session is None:
-        session = _sessions[policy] = OutboundSession(policy)
+        with _sessions_lock:
+            session = _sessions.get(policy) or OutboundSession(policy)
+            _sessions[policy] = session
     return session

@@ -355,6 +355,30 @@ DUTY_DESK_EMAIL = env_str("DUTY_DESK_EMAIL")
 OUTBOX_RETRY_BASE_MS = env_int("OUTBOX_RETRY_BASE_MS", 10_000)
 OUTBOX_HANDOVER_TIMEOUT = env_int("OUTBOX_HANDOVER_TIMEOUT", 15)
 OUTBOX_SENDING_TIMEOUT = env_int("OUTBOX_SENDING_TIMEOUT", 60)
+# One Celery message carries this many deliveries; its worker sends them concurrently.
+OUTBOX_HANDOVER_CHUNK = env_int("OUTBOX_HANDOVER_CHUNK", 25, minimum=1)
+
+# The sending engine (notifications/sending.py, lanes.py; docs/operations.md "Sending"):
+# threads per worker process that wait on receivers (they hold no database connection), the
+# total deadline of one send, how many sends one webhook receiver (or one shared provider) may
+# hold at once in a process, and the circuit: after this many timeouts in a row a receiver is
+# paused this long (doubling, up to an hour). A batch's sends must end well inside
+# OUTBOX_SENDING_TIMEOUT, or the relay hands them over again.
+DELIVERY_SEND_THREADS = env_int("DELIVERY_SEND_THREADS", 32, minimum=1)
+DELIVERY_SEND_DEADLINE = env_int("DELIVERY_SEND_DEADLINE", 10, minimum=1)
+DELIVERY_LANE_LIMIT = env_int("DELIVERY_LANE_LIMIT", 4, minimum=1)
+DELIVERY_PROVIDER_LANE_LIMIT = env_int("DELIVERY_PROVIDER_LANE_LIMIT", 24, minimum=1)
+# A send waits in its worker for a slot of its own lane (at most this many waiting per lane,
+# at most this long), else it is put back untried, due DELIVERY_BUSY_RETRY_MS later.
+DELIVERY_LANE_QUEUE = env_int("DELIVERY_LANE_QUEUE", 200, minimum=1)
+DELIVERY_LANE_WAIT_MS = env_int("DELIVERY_LANE_WAIT_MS", 5000)
+DELIVERY_BUSY_RETRY_MS = env_int("DELIVERY_BUSY_RETRY_MS", 500)
+# Outcomes that end within this many ms of each other are recorded in one round.
+DELIVERY_RECORD_GATHER_MS = env_int("DELIVERY_RECORD_GATHER_MS", 5)
+# A task waits this long for its batch's sends, then leaves the slow ones to a recorder thread.
+DELIVERY_DETACH_MS = env_int("DELIVERY_DETACH_MS", 1000)
+DELIVERY_CIRCUIT_AFTER = env_int("DELIVERY_CIRCUIT_AFTER", 3, minimum=1)
+DELIVERY_CIRCUIT_PAUSE = env_int("DELIVERY_CIRCUIT_PAUSE", 30, minimum=1)
 
 # --- The pilot ------------------------------------------------------------------------
 # The districts where the protocol runs. The demo seeds these nine.

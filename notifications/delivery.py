@@ -1,12 +1,13 @@
-"""Sending one delivery and recording its outcome: what the Celery task runs.
+"""Recording what became of a send: the outcomes the sending engine (sending.py) reports.
 
-`delivery_attempt` claims a due row (queued/failed → sending, a conditional update that must
-change exactly one row, so a duplicate message does nothing), calls its transport and records
-the outcome: sent (or delivered, when the transport's answer confirms receipt), failed with a
-retry time (exponential backoff with jitter, kept in the row), or dead after the last attempt,
-which queues the organisation's fallback channel and raises the ops alert. Every outcome is
-recorded only on a row still `sending`: a run that outlived the sending timeout finds its row
-given back and perhaps sent by another worker, and must not undo that.
+Every outcome is recorded only on a row still `sending`: a run that outlived the sending
+timeout finds its row given back and perhaps sent by another worker, and must not undo that.
+A batch's outcomes are recorded together (`outcomes_record`): on PostgreSQL the sent rows and
+their timeline lines in one statement, the rows to retry and theirs in another, whatever the
+batch's size. Sent (or delivered, when the transport's answer confirms receipt); failed with a
+retry time (exponential backoff with jitter, kept in the row); or dead after the last attempt,
+which queues the organisation's fallback channel and raises the ops alert. `deliveries_defer`
+puts rows back untried (a busy lane, an open circuit: lanes.py).
 
 A follow-up reminder (no notification) records its outcome on the row only: no clock, no
 timeline and no fallback channel.
@@ -14,12 +15,13 @@ timeline and no fallback channel.
 
 import logging
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import mail_admins
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from audit.models import Source
@@ -28,14 +30,26 @@ from districts.models import Channel
 
 from .exceptions import TransportError
 from .models import Delivery
-from .outbox import DUE_STATUSES, fallback_delivery_create, outbox_signal
-from .timeline import delivery_label, send_clocks_start, timeline_add
-from .transports import TRANSPORTS
+from .outbox import fallback_delivery_create, outbox_signal
+from .timeline import delivery_label, send_clocks_start, send_clocks_start_many, timeline_add
 
 logger = logging.getLogger(__name__)
 
 # Provider error codes that mean the number can never receive (Twilio: unreachable, unknown, landline).
 PERMANENT_PROVIDER_CODES = {"30003", "30005", "30006"}
+
+
+@dataclass
+class Outcome:
+    """What one send came to: sent (no error) with the provider's id, a TransportError, or put
+    back untried (`put_back_at`: its receiver was busy)."""
+
+    delivery: Delivery
+    provider_id: str = ""
+    confirmed: bool = False
+    error: TransportError | None = None
+    lane: str = ""
+    put_back_at: datetime | None = None
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -44,75 +58,141 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(step, 3600) * (0.5 + random.random() / 2))  # noqa: S311 (not crypto)
 
 
-def delivery_attempt(*, delivery_id: int) -> str:
-    """Claim one due delivery, send it, record the outcome. Returns "sent", "failed", "dead" or
-    "skipped" (not due, or another run claimed it: a duplicate message does nothing)."""
-    now = timezone.now()
-    claimed = Delivery.objects.filter(pk=delivery_id, status__in=DUE_STATUSES, next_attempt_at__lte=now).update(
-        status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return "skipped"
-    delivery = Delivery.objects.select_related(
-        "notification__organization", "notification__incident__district", "channel", "recipient__membership",
-    ).get(pk=delivery_id)
-    transport = TRANSPORTS[delivery.kind]()
-    try:
-        provider_id = transport.notify(delivery)
-    except TransportError as exc:
-        return delivery_failure_record(delivery=delivery, error=exc)
-    except Exception as exc:  # a bug or an unexpected library error: retried like a temporary failure
-        logger.exception("delivery %s: unexpected error in the %s transport", delivery.code, delivery.kind)
-        return delivery_failure_record(delivery=delivery, error=TransportError(f"unexpected {type(exc).__name__}"))
-    delivery_sent_record(delivery=delivery, provider_id=provider_id, confirmed=transport.confirms)
-    return "sent"
+def outcomes_record(outcomes: list[Outcome]) -> dict[int, str]:
+    """Record a round of sends. Returns each delivery's result: "sent", "failed", "dead", or
+    "skipped" (the row was no longer this run's)."""
+    results: dict[int, str] = {}
+    sent = [o for o in outcomes if o.error is None]
+    if sent:
+        recorded = deliveries_sent_record(sent)
+        results.update({o.delivery.pk: "sent" if o.delivery.pk in recorded else "skipped" for o in sent})
+    retry, dead = [], []
+    for o in outcomes:
+        if o.error is not None:
+            (dead if o.error.permanent or o.delivery.attempts >= o.delivery.max_attempts else retry).append(o)
+    if retry:
+        recorded = _retries_record(retry)
+        results.update({o.delivery.pk: "failed" if o.delivery.pk in recorded else "skipped" for o in retry})
+    for o in dead:
+        recorded = delivery_dead_record(delivery=o.delivery, error=o.error.message, attempts=o.delivery.attempts)
+        results[o.delivery.pk] = "dead" if recorded else "skipped"
+    return results
 
 
-# PostgreSQL: the delivery's outcome and its timeline line in one statement, so one round trip
-# and atomic on its own; the line is written only if this run moved the row out of `sending`.
+# PostgreSQL: a batch's outcomes and their timeline lines in one statement (one round trip,
+# atomic on its own); a line is written only for a row this run moved out of `sending`.
 _SENT_SQL = """
-WITH sent AS (
-    UPDATE notifications_delivery
-    SET status = %(status)s, sent_at = %(at)s, delivered_at = %(delivered_at)s, provider_id = %(provider_id)s,
-        last_error = ''
-    WHERE id = %(id)s AND status = 'sending'
-    RETURNING id
+WITH v(id, status, delivered_at, provider_id, incident, notification, text) AS (VALUES {rows}),
+sent AS (
+    UPDATE notifications_delivery d
+    SET status = v.status, sent_at = %s, delivered_at = v.delivered_at, provider_id = v.provider_id, last_error = ''
+    FROM v WHERE d.id = v.id AND d.status = 'sending'
+    RETURNING d.id
+),
+line AS (
+    INSERT INTO notifications_timelineentry (incident_id, notification_id, delivery_id, at, kind, text)
+    SELECT v.incident, v.notification, v.id, %s, 'delivery.sent', v.text FROM v JOIN sent ON sent.id = v.id
+    WHERE v.incident IS NOT NULL
 )
-INSERT INTO notifications_timelineentry (incident_id, notification_id, delivery_id, at, kind, text)
-SELECT %(incident)s, %(notification)s, sent.id, %(at)s, 'delivery.sent', %(text)s FROM sent
-WHERE %(has_incident)s
+SELECT id FROM sent
 """
+_SENT_ROW = "(%s::bigint, %s::varchar, %s::timestamptz, %s::varchar, %s::bigint, %s::bigint, %s::varchar)"
+
+_RETRY_SQL = """
+WITH v(id, next_at, error, incident, notification, text) AS (VALUES {rows}),
+failed AS (
+    UPDATE notifications_delivery d
+    SET status = 'failed', next_attempt_at = v.next_at, last_error = v.error, claimed_at = NULL
+    FROM v WHERE d.id = v.id AND d.status = 'sending'
+    RETURNING d.id
+),
+line AS (
+    INSERT INTO notifications_timelineentry (incident_id, notification_id, delivery_id, at, kind, text)
+    SELECT v.incident, v.notification, v.id, %s, 'delivery.failed', v.text FROM v JOIN failed ON failed.id = v.id
+    WHERE v.incident IS NOT NULL
+)
+SELECT id FROM failed
+"""
+_RETRY_ROW = "(%s::bigint, %s::timestamptz, %s::varchar, %s::bigint, %s::bigint, %s::varchar)"
+
+
+def _values_run(sql: str, row: str, rows: list[tuple], tail: list) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(rows=", ".join([row] * len(rows))), [v for r in rows for v in r] + tail)
+        return {found[0] for found in cursor.fetchall()}
+
+
+def _incident_of(delivery: Delivery) -> tuple[int | None, int | None]:
+    notification = delivery.notification
+    return (notification.incident_id if notification else None), (notification.pk if notification else None)
+
+
+def deliveries_sent_record(outcomes: list[Outcome]) -> set[int]:
+    """Mark deliveries sent (delivered when the transport's answer confirms receipt), after
+    starting their notifications' and incidents' clocks where this is their first send
+    (idempotent, so a crash in between leaves the clocks no later than the send). claimed_at
+    stays: when the successful attempt started. Returns the ids this run recorded."""
+    now = timezone.now()
+    for confirmed in (False, True):
+        # Only notifications (as loaded) without these clocks: later sends write nothing.
+        starting = {o.delivery.notification_id: o.delivery.notification for o in outcomes
+                    if o.confirmed == confirmed and o.delivery.notification
+                    and (o.delivery.notification.first_sent_at is None
+                         or (confirmed and o.delivery.notification.first_confirmed_at is None))}
+        send_clocks_start_many(list(starting.values()), now, confirmed=confirmed)
+    drills = [o.delivery.channel_id for o in outcomes
+              if o.delivery.purpose == Delivery.Purpose.DRILL and o.delivery.channel_id]
+    if drills:
+        Channel.objects.filter(pk__in=drills).update(last_drill_at=now, last_drill_ok=True)
+    if connection.vendor == "postgresql":
+        rows = [(o.delivery.pk, str(Delivery.Status.DELIVERED if o.confirmed else Delivery.Status.SENT),
+                 now if o.confirmed else None, o.provider_id[:128], *_incident_of(o.delivery),
+                 f"{delivery_label(o.delivery)} sent"[:300]) for o in outcomes]
+        return _values_run(_SENT_SQL, _SENT_ROW, rows, [now, now])
+    recorded = set()
+    for o in outcomes:
+        with transaction.atomic():
+            if Delivery.objects.filter(pk=o.delivery.pk, status=Delivery.Status.SENDING).update(
+                    status=Delivery.Status.DELIVERED if o.confirmed else Delivery.Status.SENT, sent_at=now,
+                    delivered_at=now if o.confirmed else None, provider_id=o.provider_id[:128], last_error=""):
+                recorded.add(o.delivery.pk)
+                timeline_add(notification=o.delivery.notification, delivery=o.delivery, kind="delivery.sent",
+                             at=now, text=f"{delivery_label(o.delivery)} sent")
+    return recorded
 
 
 def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: bool) -> None:
-    """Mark a delivery sent (and delivered when the transport's answer confirms receipt), after
-    starting the notification's and the incident's clocks if this is their first send (idempotent,
-    so a crash in between leaves the clocks no later than the send). claimed_at stays: when the
-    successful attempt started."""
+    """One delivery sent: `deliveries_sent_record` for one."""
+    deliveries_sent_record([Outcome(delivery=delivery, provider_id=provider_id, confirmed=confirmed)])
+
+
+def _retries_record(outcomes: list[Outcome]) -> set[int]:
+    """Schedule retries (failed, due again after the backoff) for a round's temporary failures."""
     now = timezone.now()
-    notification = delivery.notification
-    # Skipped when the notification (as loaded) already has these clocks: later sends write nothing.
-    if notification and (notification.first_sent_at is None or (confirmed and notification.first_confirmed_at is None)):
-        send_clocks_start(notification, now, confirmed=confirmed)
-    if delivery.purpose == Delivery.Purpose.DRILL and delivery.channel_id:
-        Channel.objects.filter(pk=delivery.channel_id).update(last_drill_at=now, last_drill_ok=True)
-    status = Delivery.Status.DELIVERED if confirmed else Delivery.Status.SENT
-    text = f"{delivery_label(delivery)} sent"
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_SENT_SQL, {
-                "status": str(status), "at": now, "delivered_at": now if confirmed else None,
-                "provider_id": provider_id[:128], "id": delivery.pk,
-                "incident": notification.incident_id if notification else None,
-                "notification": notification.pk if notification else None, "text": text[:300],
-                "has_incident": bool(notification and notification.incident_id),
-            })
-        return
-    with transaction.atomic():
-        updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
-            status=status, sent_at=now, delivered_at=now if confirmed else None, provider_id=provider_id[:128],
-            last_error="")
-        if updated:
-            timeline_add(notification=notification, delivery=delivery, kind="delivery.sent", at=now, text=text)
+        rows = [(o.delivery.pk, now + retry_delay(o.delivery.attempts), o.error.message[:500],
+                 *_incident_of(o.delivery),
+                 f"{delivery_label(o.delivery)} failed (attempt {o.delivery.attempts}), will retry"[:300])
+                for o in outcomes]
+        return _values_run(_RETRY_SQL, _RETRY_ROW, rows, [now])
+    return {o.delivery.pk for o in outcomes
+            if _failure_apply(delivery=o.delivery, error=o.error, attempts=o.delivery.attempts,
+                              from_statuses=(Delivery.Status.SENDING,)) == "failed"}
+
+
+def deliveries_defer(rows: list[tuple[Delivery, datetime, str | None]]) -> None:
+    """Put claimed rows back untried, due at the given time: the attempt is given back (the
+    receiver was never called) and `last_error` says why when a reason is given (an open
+    circuit), else stays. One UPDATE per distinct (time, reason)."""
+    groups: dict[tuple[datetime, str | None], list[int]] = {}
+    for delivery, at, reason in rows:
+        groups.setdefault((at, reason), []).append(delivery.pk)
+    untried = Case(When(attempts__lte=1, then=Value(Delivery.Status.QUEUED)), default=Value(Delivery.Status.FAILED))
+    for (at, reason), ids in groups.items():
+        Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING).update(
+            status=untried,
+            attempts=F("attempts") - 1, claimed_at=None, next_attempt_at=at,
+            last_error=Value(reason[:500]) if reason else F("last_error"))
 
 
 @transaction.atomic

@@ -12,9 +12,12 @@ class InvalidAcknowledgement(DomainError):
 
 class TransportError(Exception):
     """A channel could not send. `permanent` means retrying cannot help (a refused number, a
-    gone push subscription, a webhook URL outside the allow-list): the delivery dies at once."""
+    gone push subscription, a webhook URL outside the allow-list): the delivery dies at once.
+    `timed_out` means the receiver did not answer in time: what opens a receiver's circuit
+    (notifications/lanes.py)."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, timed_out: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
+        self.timed_out = timed_out

@@ -3,7 +3,8 @@
 Delivery guarantee: AT LEAST ONCE. A delivery row is written in the incident's transaction, so
 it exists if and only if the incident does. The relay claims due rows with
 `SELECT … FOR UPDATE SKIP LOCKED`, stamps `claimed_at` and, after that commit, publishes one
-Celery message per row. Every way a message can vanish (the broker is down at publish time,
+Celery message per chunk of rows (`OUTBOX_HANDOVER_CHUNK` ids, sent concurrently by one worker:
+notifications/sending.py). Every way a message can vanish (the broker is down at publish time,
 Redis restarts empty, a worker is killed before or while sending) leaves the row due or
 `sending` in the database, and the relay hands it over again: at once when publishing failed,
 after `handover_timeout` for a handed-over row nobody claimed, after `sending_timeout` for a
@@ -33,7 +34,7 @@ from .delivery import delivery_dead_record
 from .escalation import escalation_sweep
 from .models import Delivery
 from .outbox import DUE_STATUSES, NOTIFY_CHANNEL, due_deliveries, outbox_signal
-from .tasks import deliver
+from .tasks import deliver_batch
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,11 @@ def deliveries_hand_over(*, now: datetime | None = None, batch: int = BATCH,
     now = now or timezone.now()
     handover_timeout = handover_timeout or _timeouts(None, None)[0]
     ids = _claim(now=now, batch=batch, handover_timeout=handover_timeout)
-    for position, delivery_id in enumerate(ids):
+    chunk = settings.OUTBOX_HANDOVER_CHUNK
+    for position in range(0, len(ids), chunk):
         try:
             # retry=False: fail fast; the database row is the retry.
-            deliver.apply_async(args=(delivery_id,), retry=False)
+            deliver_batch.apply_async(args=(ids[position:position + chunk],), retry=False)
         except Exception as exc:  # kombu/redis raise several types for "broker unreachable"
             if settings.CELERY_TASK_ALWAYS_EAGER:
                 raise

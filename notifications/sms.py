@@ -15,10 +15,13 @@ import hmac
 import itertools
 import logging
 import sys
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
+
+from core.http_limits import DeadlineAdapter
 
 from .exceptions import TransportError
 
@@ -63,19 +66,38 @@ class LocmemBackend(ConsoleBackend):
         return provider_id
 
 
+_twilio = threading.local()  # one client per sending thread: its session keeps the connection alive
+
+
+def twilio_client():
+    """This thread's Twilio client. Its HTTP session keeps one connection to the API alive
+    (`pool_connections=True`) and obeys the sender's total deadline (core.http_limits); the
+    per-operation timeout stays 10 s. TWILIO_API_BASE_URL, when set, points it at another root
+    (a regional edge, or a stand-in). A changed account or root gives a new client."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    key = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_BASE_URL)
+    if getattr(_twilio, "key", None) != key:
+        http_client = TwilioHttpClient(pool_connections=True, timeout=10)
+        for scheme in ("https://", "http://"):
+            http_client.session.mount(scheme, DeadlineAdapter(pool_connections=1, pool_maxsize=1))
+        client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
+        if settings.TWILIO_API_BASE_URL:
+            client.api.base_url = settings.TWILIO_API_BASE_URL
+        _twilio.client, _twilio.key = client, key
+    return _twilio.client
+
+
 class TwilioBackend:
     # Twilio's error codes for a number that can never receive (invalid, landline, opted out).
     PERMANENT_CODES = {21211, 21214, 21408, 21610, 21612, 21614}
 
     def send(self, *, to: str, body: str, status_callback: str = "") -> str:
+        import requests
         from twilio.base.exceptions import TwilioRestException
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
 
-        client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
-                        http_client=TwilioHttpClient(timeout=10))
-        if settings.TWILIO_API_BASE_URL:
-            client.api.base_url = settings.TWILIO_API_BASE_URL
+        client = twilio_client()
         try:
             message = client.messages.create(
                 to=to, from_=settings.TWILIO_FROM_NUMBER, body=body, status_callback=status_callback or None
@@ -83,7 +105,9 @@ class TwilioBackend:
         except TwilioRestException as exc:
             permanent = exc.code in self.PERMANENT_CODES or exc.status in (400, 404)
             raise TransportError(f"Twilio refused the message ({exc.code})", permanent=permanent) from None
-        except OSError as exc:
+        except requests.Timeout:
+            raise TransportError("Twilio did not answer in time", timed_out=True) from None
+        except (OSError, requests.RequestException) as exc:
             raise TransportError(f"Twilio unreachable: {exc.__class__.__name__}") from None
         return message.sid
 

@@ -1,11 +1,12 @@
 """Celery tasks of the notifications app: thin, safe to run twice, all work in the services."""
 
 import time
+from collections import Counter
 
 from celery import shared_task
 from django.core.cache import cache
 
-from .delivery import delivery_attempt
+from .sending import deliveries_send, delivery_attempt
 
 CANARY_KEY = "cvi:worker-canary"  # /readyz reads it (cvi_portal.health)
 
@@ -21,3 +22,11 @@ def deliver(delivery_id: int) -> str:
     """Send one delivery. Safe to run twice: the claim inside makes a duplicate a no-op, and
     retries live in the row (`next_attempt_at`), not in Celery, so the relay owns the schedule."""
     return delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(name="notifications.tasks.deliver_batch", ignore_result=True)
+def deliver_batch(delivery_ids: list[int]) -> str:
+    """Send a batch the relay handed over, concurrently (notifications/sending.py). Safe to run
+    twice like `deliver`. Returns a count of the outcomes, for the worker's log."""
+    outcomes = Counter(deliveries_send(delivery_ids=list(delivery_ids)).values())
+    return ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items()))

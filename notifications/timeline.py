@@ -49,7 +49,8 @@ def send_clocks_start(notification: Notification, at: datetime, *, confirmed: bo
 
 
 def send_clocks_start_many(notifications: list[Notification], at: datetime, *, confirmed: bool = False) -> None:
-    """`send_clocks_start` for several notifications at once, in the same three statements."""
+    """`send_clocks_start` for many notifications at once (a batch of sends): one UPDATE of the
+    notifications, one of their incidents, one stamp of their months, whatever their number."""
     if not notifications:
         return
     moment = Value(at, output_field=DateTimeField())
@@ -65,7 +66,7 @@ def send_clocks_start_many(notifications: list[Notification], at: datetime, *, c
     if confirmed:
         changes["first_confirmed_at"] = Coalesce(F("first_confirmed_at"), moment)
         incident_changes["first_confirmed_at"] = Coalesce(F("first_confirmed_at"), moment)
-    Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(**changes)
+    Notification.objects.filter(pk__in={n.pk for n in notifications}).update(**changes)
     incident_ids = {n.incident_id for n in notifications if n.incident_id}
     if incident_ids:
         incidents = Incident.objects.filter(pk__in=incident_ids)

@@ -1,9 +1,14 @@
 """Transports: one small class per channel kind, picked from TRANSPORTS by `Delivery.kind`.
 
-Each has `notify(delivery) -> str` returning the provider's id ("" when there is none), and
-raises TransportError(message, permanent=...) on failure; the outbox decides about retries.
-A class with `confirms = True` reports receipt in its answer (a webhook receiver's 2xx), so the
-delivery counts as delivered, not only sent. Error messages name the failure, never the body.
+Each has `prepare(delivery)`, which does everything that reads the database (the message in
+the recipient's language, the channel's secret, the address checks that need no DNS) and
+returns a `send()` callable that only talks to the network and returns the provider's id
+("" when there is none). The sending engine (notifications/sending.py) prepares in the task's
+thread and runs the sends on its thread pool, so sending threads never hold a database
+connection. `notify(delivery)` does both in one go. Both raise TransportError(message,
+permanent=...) on failure; the outbox decides about retries. A class with `confirms = True`
+reports receipt in its answer (a webhook receiver's 2xx), so the delivery counts as delivered,
+not only sent. Error messages name the failure, never the body.
 """
 
 import base64
@@ -12,12 +17,14 @@ import hmac
 import json
 import smtplib
 import time
+from collections.abc import Callable
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
+from core.http_limits import BodyTooLarge, read_capped
 from core.outbound import OutboundRefused, outbound_session, push_policy, webhook_policy
 
 from . import sms
@@ -26,42 +33,54 @@ from .messages import message_for, webhook_body
 from .models import Delivery
 
 WEBHOOK_TIMEOUT = (3, 10)  # connect, read: below the broker's visibility timeout (settings.py)
+WEBHOOK_BODY_CAP = 64 * 1024  # a receiver's answer is read this far at most (its body is not used)
+
+Send = Callable[[], str]
 
 
 class Transport:
     confirms = False
 
-    def notify(self, delivery: Delivery) -> str:
+    def prepare(self, delivery: Delivery) -> Send:
         raise NotImplementedError
+
+    def notify(self, delivery: Delivery) -> str:
+        return self.prepare(delivery)()
 
 
 class InApp(Transport):
     """The Delivery row is the feed entry: committed with the incident, nothing to send."""
 
-    def notify(self, delivery: Delivery) -> str:
-        return ""
+    def prepare(self, delivery: Delivery) -> Send:
+        return lambda: ""
 
 
 class Email(Transport):
-    def notify(self, delivery: Delivery) -> str:
+    def prepare(self, delivery: Delivery) -> Send:
         message = message_for(delivery)
         email = EmailMultiAlternatives(message.subject, message.text, settings.DEFAULT_FROM_EMAIL, [delivery.target],
                                        headers={"X-CVI-Delivery": str(delivery.code)})
         email.attach_alternative(message.html, "text/html")
-        try:
-            email.send()
-        except smtplib.SMTPRecipientsRefused:
-            raise TransportError("the mail server refused the address", permanent=True) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransportError(f"mail not sent: {exc.__class__.__name__}") from None
-        return email.extra_headers.get("Message-ID", "")
+
+        def send() -> str:
+            try:
+                email.send()
+            except smtplib.SMTPRecipientsRefused:
+                raise TransportError("the mail server refused the address", permanent=True) from None
+            except TimeoutError:
+                raise TransportError("the mail server did not answer in time", timed_out=True) from None
+            except (smtplib.SMTPException, OSError) as exc:
+                raise TransportError(f"mail not sent: {exc.__class__.__name__}") from None
+            return email.extra_headers.get("Message-ID", "")
+        return send
 
 
 class Sms(Transport):
-    def notify(self, delivery: Delivery) -> str:
+    def prepare(self, delivery: Delivery) -> Send:
         message = message_for(delivery)
         callback = settings.SITE_URL + reverse("notifications:sms_status")
-        return sms.get_backend().send(to=delivery.target, body=message.short, status_callback=callback)
+        backend, to = sms.get_backend(), delivery.target
+        return lambda: backend.send(to=to, body=message.short, status_callback=callback)
 
 
 class WebPush(Transport):
@@ -72,9 +91,7 @@ class WebPush(Transport):
     address, checked here again and pinned (core.outbound). Errors are reasons, never what an
     arbitrary host answered."""
 
-    def notify(self, delivery: Delivery) -> str:
-        from pywebpush import WebPushException, webpush
-
+    def prepare(self, delivery: Delivery) -> Send:
         if not settings.VAPID_PRIVATE_KEY:
             raise TransportError("web push is not configured (VAPID keys; see manage.py vapid_keys)", permanent=True)
         keys = (delivery.channel.config if delivery.channel else {}).get("keys")
@@ -87,19 +104,26 @@ class WebPush(Transport):
             raise _address_refused(exc) from None
         message = message_for(delivery)
         body = json.dumps({"title": message.subject, "body": message.short, "url": message.url})
+        endpoint = delivery.target
+        return lambda: self._send(policy, endpoint, keys, body)
+
+    @staticmethod
+    def _send(policy, endpoint: str, keys: dict, body: str) -> str:
+        from pywebpush import WebPushException, webpush
+
         try:
             response = webpush(
-                subscription_info={"endpoint": delivery.target, "keys": keys}, data=body,
+                subscription_info={"endpoint": endpoint, "keys": keys}, data=body,
                 vapid_private_key=settings.VAPID_PRIVATE_KEY,
-                vapid_claims={"sub": f"mailto:{settings.VAPID_CLAIMS_EMAIL}"}, timeout=10, ttl=3600,
+                vapid_claims={"sub": f"mailto:{settings.VAPID_CLAIMS_EMAIL}"}, timeout=WEBHOOK_TIMEOUT, ttl=3600,
                 requests_session=outbound_session(policy),
             )
         except OutboundRefused as exc:
             raise _address_refused(exc) from None
         except WebPushException as exc:
             raise _push_refusal(getattr(exc.response, "status_code", None)) from None
-        except requests.RequestException:
-            raise TransportError("the push service could not be reached") from None
+        except requests.RequestException as exc:
+            raise _request_failure(exc, "the push service") from None
         return getattr(response, "headers", {}).get("Location", "")
 
 
@@ -135,7 +159,7 @@ class Webhook(Transport):
 
     confirms = True
 
-    def notify(self, delivery: Delivery) -> str:
+    def prepare(self, delivery: Delivery) -> Send:
         policy = webhook_policy()
         try:
             policy.url_check(delivery.target)
@@ -153,19 +177,41 @@ class Webhook(Transport):
             "webhook-timestamp": str(timestamp),
             "webhook-signature": webhook_sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body),
         }
+        target = delivery.target
+        return lambda: self._send(policy, target, body.encode(), headers)
+
+    @staticmethod
+    def _send(policy, target: str, body: bytes, headers: dict) -> str:
         try:
             # The session follows no redirect: a redirect could point inside the network.
-            response = outbound_session(policy).post(delivery.target, data=body.encode(), headers=headers,
-                                                     timeout=WEBHOOK_TIMEOUT)
+            response = outbound_session(policy).post(target, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT,
+                                                     stream=True)
+            try:
+                read_capped(response, WEBHOOK_BODY_CAP)  # read (to keep the connection alive), never used
+            finally:
+                response.close()
         except OutboundRefused as exc:
             raise _address_refused(exc) from None
-        except requests.Timeout:
-            raise TransportError("the receiver did not answer in time") from None
-        except requests.RequestException:
-            raise TransportError("the receiver could not be reached") from None
+        except BodyTooLarge:
+            raise TransportError("the receiver answered with a body too large to read") from None
+        except requests.RequestException as exc:
+            raise _request_failure(exc, "the receiver") from None
         if 200 <= response.status_code < 300:
             return ""
         raise _webhook_refusal(response.status_code)
+
+
+def _request_failure(exc: requests.RequestException, who: str) -> TransportError:
+    """Why a call failed before any usable answer, as a reason (never the other side's words)."""
+    if isinstance(exc, requests.Timeout):
+        return TransportError(f"{who} did not answer in time", timed_out=True)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return TransportError(f"{who} failed the secure (TLS) connection check")
+    text = repr(exc)
+    if "BadStatusLine" in text or "InvalidChunkLength" in text or isinstance(
+            exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return TransportError(f"{who} answered with something that is not HTTP")
+    return TransportError(f"{who} could not be reached")
 
 
 def _webhook_refusal(status: int) -> TransportError:

@@ -138,7 +138,9 @@ class Service:
 
 
 def celery_worker(env: dict, name: str = "b_worker") -> Service:
-    argv = [sys.executable, "-m", "celery", "-A", "cvi_portal", "worker", "-P", "solo", "-Q", QUEUE,
+    """A worker with the production pool (the Procfile's): Celery's threads pool, each batch
+    sent on the process's sending threads."""
+    argv = [sys.executable, "-m", "celery", "-A", "cvi_portal", "worker", "-P", "threads", "-c", "4", "-Q", QUEUE,
             "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
     return Service(name, argv, env, ready="ready.")
 
@@ -152,23 +154,31 @@ def outbox_relay(env: dict, *, handover_timeout: float = 3, sending_timeout: flo
 
 class WebhookReceiver:
     """A local HTTP server standing in for an organisation's webhook endpoint. `plan` holds the
-    status codes to answer with, in order (then 200 forever); `delay` holds a request that long."""
+    status codes to answer with, in order (then 200 forever); `delay` holds a request that long;
+    `hang()` holds every request until `release()` (or 30 s). Each received request records
+    when it began and when it was answered (this process's monotonic clock)."""
 
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.started = 0  # requests begun, answered or not
+        self.begun: list[str] = []  # their webhook ids, in order
         self.plan: list[int] = []
         self.delay = 0.0
+        self.held: threading.Event | None = None
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 receiver.started += 1
+                receiver.begun.append(json.loads(body)["id"])
+                began = time.monotonic()
+                if receiver.held is not None:
+                    receiver.held.wait(30)
                 time.sleep(receiver.delay)
                 status = receiver.plan.pop(0) if receiver.plan else 200
                 receiver.received.append({"status": status, "headers": dict(self.headers), "body": body,
-                                          "json": json.loads(body)})
+                                          "json": json.loads(body), "began": began, "answered": time.monotonic()})
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -185,8 +195,16 @@ class WebhookReceiver:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release()
         self.server.shutdown()
         self.server.server_close()
+
+    def hang(self) -> None:
+        self.held = threading.Event()
+
+    def release(self) -> None:
+        if self.held is not None:
+            self.held.set()
 
     def accepted_ids(self) -> list[str]:
         return [r["json"]["id"] for r in self.received if 200 <= r["status"] < 300]
@@ -208,15 +226,16 @@ def incident_notify(*, district, organization, block: str = "6300 S HALSTED ST",
 class Stack:
     """An own redis-server, one Celery worker on queue b_notify and one outbox relay."""
 
-    def __init__(self, **relay_options) -> None:
+    def __init__(self, worker_env: dict | None = None, **relay_options) -> None:
         self.redis = RedisServer()
+        self.worker_env = worker_env or {}
         self.relay_options = relay_options
         self.worker: Service | None = None
         self.relay: Service | None = None
 
     @property
     def env(self) -> dict:
-        return process_env(redis_url=self.redis.url)
+        return process_env(redis_url=self.redis.url, **self.worker_env)
 
     def start(self) -> "Stack":
         self.redis.start()

@@ -16,8 +16,8 @@ from requests import Request
 
 from core.outbound import OutboundRefused, OutboundSession, _PinnedAdapter, address_is_public, webhook_policy
 from districts.models import Channel, OnCall, webhook_secret_new
-from notifications.delivery import delivery_attempt
 from notifications.models import Delivery
+from notifications.sending import delivery_attempt
 from tests.api.conftest import client_for_user
 from tests.notifications.test_transports import _push_channel, vapid  # noqa: F401 - a fixture
 from tests.outbound_fakes import PUBLIC_ADDRESS, fake_dns, push_service

@@ -10,10 +10,11 @@ from django.core import mail
 from core.dates import CHICAGO
 from districts.models import Channel, OnCall, Role
 from notifications import sms
-from notifications.delivery import delivery_attempt, delivery_failure_record, retry_delay
+from notifications.delivery import delivery_failure_record, retry_delay
 from notifications.exceptions import TransportError
 from notifications.models import Delivery, Incident, TimelineEntry
 from notifications.recipients import on_call_users
+from notifications.sending import delivery_attempt
 from tests.conftest import COVERING_ORG, make_member
 from tests.workers import incident_notify
 

@@ -81,7 +81,7 @@ def test_a_text_reported_undelivered_goes_back_into_the_retry_schedule(client, t
 
 
 def test_a_delivery_with_no_message_to_send_dies_instead_of_retrying_forever(worker, covering_org):
-    from notifications.delivery import delivery_attempt
+    from notifications.sending import delivery_attempt
 
     orphan = Delivery.objects.create(kind=Channel.Kind.SMS, target="+13125550101", recipient=worker,
                                      purpose=Delivery.Purpose.NOTIFY, payload={"message": "incident.notified"},

@@ -18,8 +18,8 @@ from django.urls import reverse
 from audit.models import Refusal
 from districts.models import Channel, webhook_secret_new
 from notifications import sms
-from notifications.delivery import delivery_attempt
 from notifications.models import Delivery
+from notifications.sending import delivery_attempt
 from tests.outbound_fakes import PUBLIC_ADDRESS, push_service
 from tests.workers import WebhookReceiver, incident_notify
 

@@ -1,0 +1,258 @@
+"""Sending deliveries: what the Celery task runs for a batch of ids the relay handed over.
+
+`deliveries_send(delivery_ids=...)`:
+
+1. claims the due rows among the ids (queued/failed → sending, a conditional UPDATE, so a
+   duplicate message or a second worker finds nothing to claim) and loads them with what
+   their messages need: two statements for the whole batch;
+2. puts back untried the deliveries whose receiver's circuit is open (lanes.py) and prepares
+   the others here (templates, secrets: every database read happens in this thread);
+3. runs the sends concurrently on the process's sending threads, which only talk to the
+   network, each within its total deadline (core.http_limits) and within its lane's share
+   of the threads (lanes.py: a send waits a moment for a slot of its own lane, or is put back);
+4. records outcomes as the sends finish, all that finished together in one round
+   (delivery.outcomes_record), so a slow receiver delays only its own row's record;
+5. after `DELIVERY_DETACH_MS`, hands the sends still running to the process's late recorder
+   (one thread, one database connection) and returns, so a hanging receiver never keeps a
+   Celery slot from taking the next batch.
+
+With eager tasks (the embedded default, unit tests) the sends run one by one in the calling
+thread. At least once: a worker killed mid-send leaves its rows `sending`, and the relay gives
+them back after `OUTBOX_SENDING_TIMEOUT`; this is why the deadline and the batch's size keep
+every send far below it.
+"""
+
+import contextlib
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.http_limits import send_deadline
+
+from .delivery import Outcome, deliveries_defer, outcomes_record
+from .exceptions import TransportError
+from .lanes import circuit_reason, circuits_open, circuits_record, lane_of, lanes
+from .models import Delivery
+from .outbox import DUE_STATUSES
+from .transports import TRANSPORTS, Send
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    delivery: Delivery
+    lane: str
+    send: Send
+    confirms: bool
+
+
+def delivery_attempt(*, delivery_id: int) -> str:
+    """Claim one due delivery, send it, record the outcome. Returns "sent", "failed", "dead",
+    "deferred" (its lane was busy or its circuit open) or "skipped" (not due, or another run
+    claimed it: a duplicate message does nothing)."""
+    return deliveries_send(delivery_ids=[delivery_id]).get(delivery_id, "skipped")
+
+
+def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
+    """Send a batch; returns each id's result (as `delivery_attempt`)."""
+    results = dict.fromkeys(delivery_ids, "skipped")
+    deliveries = deliveries_claim(delivery_ids=delivery_ids)
+    if not deliveries:
+        return results
+    jobs, deferred, refused = _admit(deliveries)
+    if deferred:
+        deliveries_defer(deferred)
+        results.update({delivery.pk: "deferred" for delivery, _at, _reason in deferred})
+    if refused:
+        results.update(outcomes_record(refused))
+    for finished in _run(jobs):
+        results.update(_record(finished))
+    return results
+
+
+def _record(finished: list[Outcome]) -> dict[int, str]:
+    put_back = [o for o in finished if o.put_back_at is not None]
+    tried = [o for o in finished if o.put_back_at is None]
+    if put_back:
+        deliveries_defer([(o.delivery, o.put_back_at, None) for o in put_back])
+    recorded = outcomes_record(tried) if tried else {}
+    circuits_record(timed_out={o.lane for o in tried if o.error and o.error.timed_out},
+                    answered={o.lane for o in tried if not (o.error and o.error.timed_out)})
+    return {**recorded, **{o.delivery.pk: "deferred" for o in put_back}}
+
+
+# PostgreSQL: the batch's claim in one statement, returning what it claimed.
+_CLAIM_SQL = """
+UPDATE notifications_delivery SET status = 'sending', claimed_at = %(now)s, attempts = attempts + 1
+WHERE id = ANY(%(ids)s) AND status = ANY(%(due)s) AND next_attempt_at <= %(now)s
+RETURNING id
+"""
+
+
+def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
+    """Claim the due rows among `delivery_ids` and return them loaded for sending (their
+    notification, organisation, incident, district, playbooks, channel, recipient)."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, {"now": now, "ids": list(delivery_ids), "due": [str(s) for s in DUE_STATUSES]})
+            claimed = [row[0] for row in cursor.fetchall()]
+    else:  # SQLite (the embedded default): one writer at a time anyway
+        with transaction.atomic():
+            due = Delivery.objects.filter(pk__in=delivery_ids, status__in=DUE_STATUSES, next_attempt_at__lte=now)
+            claimed = list(due.values_list("id", flat=True))
+            Delivery.objects.filter(pk__in=claimed).update(status=Delivery.Status.SENDING, claimed_at=now,
+                                                           attempts=F("attempts") + 1)
+    if not claimed:
+        return []
+    return list(Delivery.objects.select_related(
+        "notification__organization", "notification__incident__district", "channel", "recipient__membership",
+    ).prefetch_related("notification__incident__scenarios").filter(pk__in=claimed).order_by("id"))
+
+
+def _admit(deliveries: list[Delivery]) -> tuple[list[_Job], list[tuple], list[Outcome]]:
+    """Split a claimed batch into sends to run, rows to put back untried (an open circuit) and
+    failures found while preparing (no message for this channel, a refused address)."""
+    keys = {delivery.pk: lane_of(delivery) for delivery in deliveries}
+    open_until = circuits_open(set(keys.values()))
+    jobs, deferred, refused = [], [], []
+    for delivery in deliveries:
+        lane = keys[delivery.pk]
+        if lane in open_until:
+            until = open_until[lane]
+            deferred.append((delivery, datetime.fromtimestamp(until, UTC), circuit_reason(until)))
+            continue
+        transport = TRANSPORTS[delivery.kind]()
+        try:
+            jobs.append(_Job(delivery, lane, transport.prepare(delivery), transport.confirms))
+        except Exception as exc:
+            refused.append(Outcome(delivery=delivery, lane=lane, error=_as_transport_error(exc, delivery)))
+    return jobs, deferred, refused
+
+
+def _as_transport_error(exc: Exception, delivery: Delivery) -> TransportError:
+    if isinstance(exc, TransportError):
+        return exc
+    # A bug or an unexpected library error: retried like a temporary failure.
+    logger.error("delivery %s: unexpected error in the %s transport", delivery.code, delivery.kind, exc_info=exc)
+    return TransportError(f"unexpected {type(exc).__name__}")
+
+
+def _send_one(job: _Job) -> Outcome:
+    """Run one send within its deadline; never raises."""
+    with send_deadline(settings.DELIVERY_SEND_DEADLINE) as watch:
+        try:
+            provider_id = job.send()
+        except Exception as exc:
+            error = _as_transport_error(exc, job.delivery)
+        else:
+            return Outcome(delivery=job.delivery, provider_id=provider_id, confirmed=job.confirms, lane=job.lane)
+    if watch.expired and not error.timed_out:  # the watchdog cut the connection: say so
+        error = TransportError("the receiver did not answer in time (the send's deadline passed)", timed_out=True)
+    return Outcome(delivery=job.delivery, lane=job.lane, error=error)
+
+
+def _put_back(job: _Job) -> Outcome:
+    later = timezone.now() + timedelta(milliseconds=settings.DELIVERY_BUSY_RETRY_MS)
+    return Outcome(delivery=job.delivery, lane=job.lane, put_back_at=later)
+
+
+def _in_lane(job: _Job) -> Future:
+    """Start `job` on the sending threads within its lane's share; the future's result is
+    its Outcome. A send that waited for its lane longer than `DELIVERY_LANE_WAIT_MS` is put
+    back instead of sent (it must not start so late that the relay has given it away)."""
+    future: Future = Future()
+    parked = time.monotonic()
+
+    def run() -> None:
+        waited = time.monotonic() - parked > settings.DELIVERY_LANE_WAIT_MS / 1000
+        future.set_result(_put_back(job) if waited else _send_one(job))
+
+    lanes.submit(job.lane, run, lambda: future.set_result(_put_back(job)),
+                 start=lambda fn: _executor().submit(fn))
+    return future
+
+
+def _run(jobs: list[_Job]) -> Iterator[list[Outcome]]:
+    """Yield outcomes as they come: sends that finished together come as one list. Sends still
+    running after `DELIVERY_DETACH_MS` go to the late recorder."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process: this thread, one by one
+        for job in jobs:
+            yield [_send_one(job)]
+        return
+    pending = {_in_lane(job) for job in jobs}
+    detach_at = time.monotonic() + settings.DELIVERY_DETACH_MS / 1000
+    while pending:
+        done, pending = wait(pending, timeout=max(0.0, detach_at - time.monotonic()), return_when=FIRST_COMPLETED)
+        if done and pending:
+            # Sends to fast receivers end a moment apart: gather a few milliseconds' worth, so
+            # one round records many rows, not one.
+            more, pending = wait(pending, timeout=settings.DELIVERY_RECORD_GATHER_MS / 1000)
+            done |= more
+        if done:
+            yield [future.result() for future in done]
+        elif pending:
+            _late_recorder().add(pending)
+            return
+
+
+class _LateRecorder:
+    """Records the outcomes of sends their task stopped waiting for (a slow receiver), in its
+    own thread and database connection. A recording that fails leaves the rows `sending`: the
+    relay gives them back after the sending timeout, as for a worker that died."""
+
+    def __init__(self) -> None:
+        self.incoming: queue.Queue[set[Future]] = queue.Queue()
+        threading.Thread(target=self._loop, name="cvi-late-recorder", daemon=True).start()
+
+    def add(self, futures: set[Future]) -> None:
+        self.incoming.put(set(futures))
+
+    def _loop(self) -> None:
+        pending: set[Future] = set()
+        while True:
+            with contextlib.suppress(queue.Empty):
+                pending |= self.incoming.get(block=not pending)  # wait for work only when idle
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if done:
+                try:
+                    close_old_connections()
+                    _record([future.result() for future in done])
+                except Exception:
+                    logger.exception("could not record %d late outcomes; the relay will recover them", len(done))
+                    connection.close()
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_late: tuple[int, _LateRecorder] | None = None
+_pool_lock = threading.Lock()
+
+
+def _late_recorder() -> _LateRecorder:
+    global _late
+    with _pool_lock:
+        if _late is None or _late[0] != os.getpid():
+            _late = (os.getpid(), _LateRecorder())
+        return _late[1]
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The process's sending threads (made in the process that uses them: never across a fork)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=settings.DELIVERY_SEND_THREADS,
+                                                     thread_name_prefix="cvi-send"))
+        return _pool[1]
