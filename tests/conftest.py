@@ -9,11 +9,14 @@ Geography and organisations are the real shipped files, loaded once per database
 """
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from districts.loaders import load_geography, load_organizations
 from districts.models import District, Membership, Organization, Role
+from protocols.models import ProtocolDocument
+from protocols.seed import protocols_seed
 
 PASSWORD = "test-password-123"  # noqa: S105
 
@@ -35,11 +38,14 @@ def _english_between_tests():
 
 
 def ensure_reference_data() -> None:
-    """Load geography and organisations unless present (transactional tests flush them)."""
+    """Load geography, organisations and the seeded protocols unless present (transactional
+    tests flush them, migrations' seed rows included)."""
     if not District.objects.exists():
         load_geography()
     if not Organization.objects.exists():
         load_organizations()
+    if not ProtocolDocument.objects.exists():
+        protocols_seed(django_apps)
 
 
 @pytest.fixture(scope="session")

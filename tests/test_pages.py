@@ -11,7 +11,7 @@ from django.urls import reverse
 from districts.models import District
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client):

@@ -93,7 +93,7 @@ def test_an_invited_person_signs_in_with_exactly_the_role_and_scope_given(
                             REMOTE_ADDR="198.51.100.9")
     assert signed_in.status_code == 302
     home = client.get("/")
-    assert home.status_code == 200 and "District 7 (Englewood)" in home.content.decode()
+    assert home.status_code == 200 and "Distrito 7 (Englewood)" in home.content.decode()  # in her language
     scope = scope_of(get_user_model().objects.get(pk=user.pk))
     assert (scope.role, scope.district_id, scope.organization_id) == (Role.CPD_STAFF, Membership.objects.get(
         user=user).district_id, None)

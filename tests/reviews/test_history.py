@@ -18,7 +18,8 @@ from districts.models import Beat, CommunityArea, District
 from notifications.models import Incident, Notification
 from responses.models import ResponseLog
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # the embedded default serves this page too
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite,  # the embedded default serves this page too
+              pytest.mark.usefixtures("reference_data")]
 
 URL = "/history/"
 
