@@ -138,9 +138,9 @@ class Service:
 
 
 def celery_worker(env: dict, name: str = "b_worker") -> Service:
-    """A worker with the production pool (the Procfile's): Celery's threads pool, each batch
-    sent on the process's sending threads."""
-    argv = [sys.executable, "-m", "celery", "-A", "cvi_portal", "worker", "-P", "threads", "-c", "4", "-Q", QUEUE,
+    """A worker with the production pool (the Procfile's): prefork children, each sending its
+    batches on its own sending threads."""
+    argv = [sys.executable, "-m", "celery", "-A", "cvi_portal", "worker", "-P", "prefork", "-c", "2", "-Q", QUEUE,
             "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
     return Service(name, argv, env, ready="ready.")
 

@@ -115,7 +115,7 @@ class Stack:
                             "--workers", "2", "--threads", "4", "--timeout", "60"])
         self._spawn("relay", [*manage, "outbox_relay"])
         self._spawn("worker", [str(bin_dir / "celery"), "-A", "cvi_portal", "worker", "-Q", "notify,default",
-                               "-P", "threads", "--concurrency", "4", "--without-gossip", "--without-mingle",
+                               "-P", "prefork", "--concurrency", "2", "--without-gossip", "--without-mingle",
                                "-l", "warning"])
         self._wait_for_web()
         return world
