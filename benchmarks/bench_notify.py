@@ -31,9 +31,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from support import ensure_database  # benchmarks/support.py (scripts run from benchmarks/)
@@ -55,16 +53,6 @@ def ms(seconds: float) -> float:
 
 def p50_p99(values: list[float]) -> dict:
     return {"p50": ms(percentile(values, 50)), "p99": ms(percentile(values, 99))}
-
-
-class Receiver(BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 class Stack:
@@ -109,16 +97,18 @@ def main() -> None:
 
     sys.path.insert(0, str(ROOT))
     from benchmarks.procs import free_port
-    from benchmarks.standins import SlowHTTP, SlowSMTP, vapid_private_key
+    from benchmarks.standins import counts_fetch, vapid_private_key
 
     database_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/cvi_bench"
     ensure_database(database_url)
 
     redis_port = free_port()
     broker = f"redis://127.0.0.1:{redis_port}/0"
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    slow, smtp = SlowHTTP(delay=STANDIN_DELAY).start(), SlowSMTP(delay=STANDIN_DELAY).start()
+    # The providers' stand-ins run in their own process, as real providers are outside both the
+    # portal's processes and this one (which writes the incidents and watches the rows).
+    standins = subprocess.Popen([sys.executable, "-m", "benchmarks.standins", "--delay", str(STANDIN_DELAY)],
+                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    where = json.loads(standins.stdout.readline())
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cvi_portal.settings", "DATABASE_URL": database_url,
            "REDIS_URL": broker, "CELERY_BROKER_URL": broker, "CELERY_NOTIFY_QUEUE": QUEUE,
            "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "CVI_HTTPS": "false",
@@ -126,9 +116,9 @@ def main() -> None:
            "PYTHONPATH": str(ROOT),
            # Every provider is a local stand-in, reached through the settings an operator uses.
            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "PUSH_ALLOWED_HOSTS": "127.0.0.1",
-           "SMS_BACKEND": "twilio", "TWILIO_API_BASE_URL": slow.url, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+           "SMS_BACKEND": "twilio", "TWILIO_API_BASE_URL": where["slow"], "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
            "TWILIO_AUTH_TOKEN": secrets.token_hex(16), "TWILIO_FROM_NUMBER": "+13125550000",
-           "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port), "VAPID_PRIVATE_KEY": vapid_private_key()}
+           "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(where["smtp_port"]), "VAPID_PRIVATE_KEY": vapid_private_key()}
     os.environ.update(env)
 
     import django
@@ -140,7 +130,7 @@ def main() -> None:
     from benchmarks.floor import celery_round_trip, insert_round_trip
 
     call_command("migrate", verbosity=0)
-    simple = worlds.simple_world(f"http://127.0.0.1:{receiver.server_address[1]}/hook")
+    simple = worlds.simple_world(f"{where['fast']}/hook/simple")
     redis_server = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
                                      "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                                     stdout=subprocess.DEVNULL)
@@ -158,12 +148,12 @@ def main() -> None:
         if "burst" in sections:
             results["burst"] = worlds.run(simple, count=args.incidents, rate=None)
         if "realistic" in sections:
-            world = worlds.fanout_world(slow.url)
+            world = worlds.fanout_world(where["slow"])
             results["realistic"] = worlds.run(world, count=args.fanout_incidents, rate=args.fanout_rate,
                                               wait=args.fanout_wait)
             results["realistic"]["outbound_per_incident"] = world["outbound_per_incident"]
         if "hanging" in sections:
-            world = worlds.fanout_world(slow.url, hanging=True)
+            world = worlds.fanout_world(where["slow"], hanging=True)
             results["hanging"] = worlds.run(world, count=args.fanout_incidents, rate=args.fanout_rate,
                                             counted=world["organizations"][1:], wait=args.fanout_wait)
         rss.update(stack.rss())
@@ -188,10 +178,11 @@ def main() -> None:
         from benchmarks import procs
 
         procs.stop(redis_server)
-        receiver.shutdown()
-        slow.stop()
-        smtp.stop()
-    report(args, results, rss, simple, elapsed=time.time() - started, standins=dict(slow.counts, email=smtp.received))
+        try:
+            counted = counts_fetch(where["fast"])
+        finally:
+            procs.stop(standins)
+    report(args, results, rss, simple, elapsed=time.time() - started, standins=counted)
 
 
 def report(args, results: dict, rss: dict, simple: dict, *, elapsed: float, standins: dict) -> None:

@@ -13,13 +13,22 @@
 - `SlowSMTP`: an aiosmtpd server that accepts every message, answering DATA after the delay.
 - `push_subscription_keys()` / `vapid_private_key()`: valid keys for a browser subscription
   and the portal's VAPID signature (pywebpush encrypts for real).
+
+Run as a program (`python -m benchmarks.standins --delay 0.3`), it serves a slow HTTP stand-in,
+a fast one (answering at once: the paced and burst sections' webhook) and the SMTP stand-in in
+its own process, as real providers are outside the portal's processes and outside the
+benchmark's: it prints one JSON line with their addresses, and `GET /counts` on either HTTP
+stand-in answers the requests counted so far. Stop it with SIGTERM.
 """
 
+import argparse
 import asyncio
 import base64
 import json
 import secrets
+import signal
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -49,14 +58,21 @@ def vapid_private_key() -> str:
 
 
 class SlowHTTP:
-    def __init__(self, delay: float = 0.3) -> None:
+    def __init__(self, delay: float = 0.3, counts=None) -> None:
         self.delay = delay
+        self.counts_of = counts or (lambda: dict(self.counts))
         self.counts: Counter = Counter()
         self._lock = threading.Lock()
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                if self.path == "/counts":
+                    self.answer(200, json.dumps(standin.counts_of()).encode(), {"content-type": "application/json"})
+                else:
+                    self.answer(404, b"", {})
 
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("content-length", 0)))
@@ -140,3 +156,43 @@ class SlowSMTP:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+def counts_fetch(url: str) -> dict:
+    """The requests a running stand-in process has answered, per kind."""
+    from http.client import HTTPConnection
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request("GET", "/counts")
+        return json.loads(connection.getresponse().read())
+    finally:
+        connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="the benchmark's provider stand-ins, in their own process")
+    parser.add_argument("--delay", type=float, default=0.3, help="seconds before the slow stand-ins answer")
+    args = parser.parse_args()
+    slow, smtp = SlowHTTP(delay=args.delay), SlowSMTP(delay=args.delay)
+    fast = SlowHTTP(delay=0)
+
+    def counts() -> dict:
+        return {**{k: v for k, v in slow.counts.items()}, "email": smtp.received,
+                **{f"fast_{k}": v for k, v in fast.counts.items()}}
+
+    slow.counts_of = fast.counts_of = counts
+    slow.start(), fast.start(), smtp.start()
+    print(json.dumps({"slow": slow.url, "fast": fast.url, "smtp_port": smtp.port}), flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    slow.stop(), fast.stop(), smtp.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -373,8 +373,9 @@ DELIVERY_PROVIDER_LANE_LIMIT = env_int("DELIVERY_PROVIDER_LANE_LIMIT", 24, minim
 DELIVERY_LANE_QUEUE = env_int("DELIVERY_LANE_QUEUE", 200, minimum=1)
 DELIVERY_LANE_WAIT_MS = env_int("DELIVERY_LANE_WAIT_MS", 5000)
 DELIVERY_BUSY_RETRY_MS = env_int("DELIVERY_BUSY_RETRY_MS", 500)
-# Outcomes that end within this many ms of each other are recorded in one round.
-DELIVERY_RECORD_GATHER_MS = env_int("DELIVERY_RECORD_GATHER_MS", 5)
+# Outcomes that end within this many ms of each other are recorded in one round (one
+# transaction): a batch to a fast receiver is recorded in a round or two, not one per wave.
+DELIVERY_RECORD_GATHER_MS = env_int("DELIVERY_RECORD_GATHER_MS", 20)
 # A task waits this long for its batch's sends, then leaves the slow ones to a recorder thread.
 DELIVERY_DETACH_MS = env_int("DELIVERY_DETACH_MS", 1000)
 DELIVERY_CIRCUIT_AFTER = env_int("DELIVERY_CIRCUIT_AFTER", 3, minimum=1)

@@ -83,11 +83,15 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
 
 
 def _record(finished: list[Outcome]) -> dict[int, str]:
+    """One round of outcomes in one transaction: statuses, timeline lines and clocks commit
+    together (one commit, not one per statement). If it fails nothing is written and the
+    rows stay `sending` until the relay gives them back."""
     put_back = [o for o in finished if o.put_back_at is not None]
     tried = [o for o in finished if o.put_back_at is None]
-    if put_back:
-        deliveries_defer([(o.delivery, o.put_back_at, None) for o in put_back])
-    recorded = outcomes_record(tried) if tried else {}
+    with transaction.atomic():
+        if put_back:
+            deliveries_defer([(o.delivery, o.put_back_at, None) for o in put_back])
+        recorded = outcomes_record(tried) if tried else {}
     circuits_record(timed_out={o.lane for o in tried if o.error and o.error.timed_out},
                     answered={o.lane for o in tried if not (o.error and o.error.timed_out)})
     return {**recorded, **{o.delivery.pk: "deferred" for o in put_back}}
