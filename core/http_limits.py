@@ -119,7 +119,9 @@ def deadline_expired() -> bool:
     return bool(watch and watch.expired)
 
 
-def _watched(sock):
+def watched_socket(sock):
+    """Register `sock` with the current `send_deadline` (if any) and return it: for clients
+    other than requests (core.mail's SMTP connections)."""
     watch = getattr(_local, "watch", None)
     if watch is not None:
         watch.attach(sock)
@@ -130,10 +132,10 @@ class _WatchedMixin:
     # A new connection registers its socket before the TLS handshake (a handshake can trickle
     # too); a kept-alive one registers when it is reused for a request.
     def _new_conn(self):
-        return _watched(super()._new_conn())
+        return watched_socket(super()._new_conn())
 
     def request(self, *args, **kwargs):
-        _watched(self.sock)
+        watched_socket(self.sock)
         return super().request(*args, **kwargs)
 
 

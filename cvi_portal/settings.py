@@ -312,7 +312,8 @@ STORAGES = {
 _smtp_host = env_str("EMAIL_HOST", "" if DEBUG else "localhost")
 MAILERS = {
     "default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        # Django's SMTP backend whose sockets obey a send's total deadline (core/mail.py).
+        "BACKEND": "core.mail.EmailBackend",
         "OPTIONS": {"host": _smtp_host, "port": env_int("EMAIL_PORT", 25),
                     "username": env_str("EMAIL_HOST_USER"), "password": env_str("EMAIL_HOST_PASSWORD"),
                     "use_tls": env_bool("EMAIL_USE_TLS", False), "timeout": 10},

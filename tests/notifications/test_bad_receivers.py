@@ -152,3 +152,44 @@ def test_two_deliveries_to_one_receiver_share_one_kept_alive_connection(webhook_
         server.shutdown()
         server.server_close()
     assert len(_KeepAlive.peers) == 2 and _KeepAlive.peers[0] == _KeepAlive.peers[1]  # the same client socket
+
+
+class TricklingMailServer:
+    """A mail server that greets a byte every half second (smtplib's per-read timeout never
+    trips); `cut` records that the portal closed the connection."""
+
+    def __init__(self) -> None:
+        self.cut = False
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                for byte in b"220-" + b"z" * 200:  # 100 s of greeting
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.5)
+            except OSError:
+                self.cut = True
+
+
+def test_a_mail_server_that_trickles_is_cut_at_the_send_deadline(settings, englewood, covering_org):
+    server = TricklingMailServer()
+    settings.DELIVERY_SEND_DEADLINE = 2
+    settings.MAILERS = {"default": {"BACKEND": "core.mail.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 10}}}
+    Channel.objects.create(organization=covering_org, kind=Channel.Kind.EMAIL, target="team@outreach.example.org")
+    delivery = incident_notify(district=englewood, organization=covering_org).deliveries.get(kind=Channel.Kind.EMAIL)
+    try:
+        assert delivery_attempt(delivery_id=delivery.pk) == "failed"
+        delivery.refresh_from_db()
+        assert delivery.status == Delivery.Status.FAILED
+        assert "did not answer in time" in delivery.last_error
+        wait_until(lambda: server.cut, timeout=10, what="the mail server to see its connection closed")
+    finally:
+        server.sock.close()
