@@ -71,7 +71,11 @@ def send_clocks_start_many(notifications: list[Notification], at: datetime, *, c
     if incident_ids:
         incidents = Incident.objects.filter(pk__in=incident_ids)
         incidents.update(**incident_changes)
-        figures_changed(incidents.values_list("occurred_at", "district_id"))
+        with_incident = [n for n in notifications if n.incident_id]
+        if all(Notification.incident.is_cached(n) for n in with_incident):  # the sending path loads them
+            figures_changed((n.incident.occurred_at, n.incident.district_id) for n in with_incident)
+        else:
+            figures_changed(incidents.values_list("occurred_at", "district_id"))
 
 
 def response_clocks_refresh(incident_id: int | None) -> None:
