@@ -7,11 +7,13 @@
    their messages need: two statements for the whole batch;
 2. puts back untried the deliveries whose receiver's circuit is open (lanes.py) and prepares
    the others here (templates, secrets: every database read happens in this thread);
-3. runs the sends concurrently on the process's sending threads, which only talk to the
-   network, each within its total deadline (core.http_limits) and within its lane's share
-   of the threads (lanes.py: a send waits a moment for a slot of its own lane, or is put back);
-4. records outcomes as the sends finish, all that finished together in one round
-   (delivery.outcomes_record), so a slow receiver delays only its own row's record;
+3. runs the sends concurrently on the process's sending threads (each starts as soon as its
+   message is rendered, while the next ones are), which only talk to the network, each
+   within its total deadline (core.http_limits) and within its lane's share of the threads
+   (lanes.py: a send waits a moment for a slot of its own lane, or is put back);
+4. records outcomes as the sends finish, all that finished within DELIVERY_RECORD_GATHER_MS
+   of each other in one round and one transaction (delivery.outcomes_record), so a slow
+   receiver delays only its own row's record;
 5. after `DELIVERY_DETACH_MS`, hands the sends still running to the process's late recorder
    (one thread, one database connection) and returns, so a hanging receiver never keeps a
    Celery slot from taking the next batch.
@@ -71,13 +73,15 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
     deliveries = deliveries_claim(delivery_ids=delivery_ids)
     if not deliveries:
         return results
-    jobs, deferred, refused = _admit(deliveries)
+    deferred, refused = [], []
+    # Each send starts the moment its message is ready, while the next ones are rendered.
+    started = _start(_admit(deliveries, deferred, refused))
     if deferred:
         deliveries_defer(deferred)
         results.update({delivery.pk: "deferred" for delivery, _at, _reason in deferred})
     if refused:
         results.update(outcomes_record(refused))
-    for finished in _run(jobs):
+    for finished in _finished(started):
         results.update(_record(finished))
     return results
 
@@ -126,12 +130,12 @@ def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
     ).prefetch_related("notification__incident__scenarios").filter(pk__in=claimed).order_by("id"))
 
 
-def _admit(deliveries: list[Delivery]) -> tuple[list[_Job], list[tuple], list[Outcome]]:
-    """Split a claimed batch into sends to run, rows to put back untried (an open circuit) and
-    failures found while preparing (no message for this channel, a refused address)."""
+def _admit(deliveries: list[Delivery], deferred: list[tuple], refused: list[Outcome]) -> Iterator[_Job]:
+    """Prepare a claimed batch: yields the sends to run, one by one as their messages are
+    ready; adds to `deferred` the rows to put back untried (an open circuit) and to `refused`
+    the failures found while preparing (no message for this channel, a refused address)."""
     keys = {delivery.pk: lane_of(delivery) for delivery in deliveries}
     open_until = circuits_open(set(keys.values()))
-    jobs, deferred, refused = [], [], []
     for delivery in deliveries:
         lane = keys[delivery.pk]
         if lane in open_until:
@@ -140,10 +144,11 @@ def _admit(deliveries: list[Delivery]) -> tuple[list[_Job], list[tuple], list[Ou
             continue
         transport = TRANSPORTS[delivery.kind]()
         try:
-            jobs.append(_Job(delivery, lane, transport.prepare(delivery), transport.confirms))
+            job = _Job(delivery, lane, transport.prepare(delivery), transport.confirms)
         except Exception as exc:
             refused.append(Outcome(delivery=delivery, lane=lane, error=_as_transport_error(exc, delivery)))
-    return jobs, deferred, refused
+            continue
+        yield job
 
 
 def _as_transport_error(exc: Exception, delivery: Delivery) -> TransportError:
@@ -189,14 +194,21 @@ def _in_lane(job: _Job) -> Future:
     return future
 
 
-def _run(jobs: list[_Job]) -> Iterator[list[Outcome]]:
+def _start(jobs: Iterator[_Job]) -> list[_Job] | set[Future]:
+    """Start every send on the sending threads as it comes (with eager tasks: just collect them)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return list(jobs)
+    return {_in_lane(job) for job in jobs}
+
+
+def _finished(started: list[_Job] | set[Future]) -> Iterator[list[Outcome]]:
     """Yield outcomes as they come: sends that finished together come as one list. Sends still
-    running after `DELIVERY_DETACH_MS` go to the late recorder."""
+    running `DELIVERY_DETACH_MS` after the last one started go to the late recorder."""
     if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process: this thread, one by one
-        for job in jobs:
+        for job in started:
             yield [_send_one(job)]
         return
-    pending = {_in_lane(job) for job in jobs}
+    pending = started
     detach_at = time.monotonic() + settings.DELIVERY_DETACH_MS / 1000
     while pending:
         done, pending = wait(pending, timeout=max(0.0, detach_at - time.monotonic()), return_when=FIRST_COMPLETED)
