@@ -377,10 +377,12 @@ DELIVERY_BUSY_RETRY_MS = env_int("DELIVERY_BUSY_RETRY_MS", 500)
 # Outcomes that end within this many ms of each other are recorded in one round (one
 # transaction): a batch to a fast receiver is recorded in a round or two, not one per wave.
 DELIVERY_RECORD_GATHER_MS = env_int("DELIVERY_RECORD_GATHER_MS", 20)
-# A task waits this long after starting its batch's sends, then leaves the ones still running
-# to the process's recorder thread and takes the next batch: a provider's few hundred ms never
-# keeps a pool slot from the next incident.
+# Once all of a batch's sends are on the wire, a task waits this long after the latest started,
+# then leaves the ones still running to the process's recorder thread and takes the next
+# batch: a provider's few hundred ms never keeps a pool slot from the next incident. Sends
+# still queued for their lane keep the task, at most DELIVERY_DETACH_MAX_MS.
 DELIVERY_DETACH_MS = env_int("DELIVERY_DETACH_MS", 200)
+DELIVERY_DETACH_MAX_MS = env_int("DELIVERY_DETACH_MAX_MS", 1000)
 DELIVERY_CIRCUIT_AFTER = env_int("DELIVERY_CIRCUIT_AFTER", 3, minimum=1)
 DELIVERY_CIRCUIT_PAUSE = env_int("DELIVERY_CIRCUIT_PAUSE", 30, minimum=1)
 

@@ -186,7 +186,8 @@ def _in_lane(job: _Job) -> Future:
     parked = time.monotonic()
 
     def run() -> None:
-        waited = time.monotonic() - parked > settings.DELIVERY_LANE_WAIT_MS / 1000
+        future.on_wire = time.monotonic()  # read by _finished: this send is no longer queued
+        waited = future.on_wire - parked > settings.DELIVERY_LANE_WAIT_MS / 1000
         future.set_result(_put_back(job) if waited else _send_one(job))
 
     lanes.submit(job.lane, run, lambda: future.set_result(_put_back(job)),
@@ -202,16 +203,28 @@ def _start(jobs: Iterator[_Job]) -> list[_Job] | set[Future]:
 
 
 def _finished(started: list[_Job] | set[Future]) -> Iterator[list[Outcome]]:
-    """Yield outcomes as they come: sends that finished together come as one list. Sends still
-    running `DELIVERY_DETACH_MS` after the last one started go to the late recorder."""
+    """Yield outcomes as they come: sends that finished together come as one list.
+
+    Sends still running go to the late recorder, and the task returns for the next batch,
+    once every one of them is on the wire and the latest started `DELIVERY_DETACH_MS` ago (a
+    provider taking a few hundred ms, or a hanging receiver), or in any case
+    `DELIVERY_DETACH_MAX_MS` after the batch started. Sends still queued for their lane's
+    slot keep the task: taking more batches would only queue more behind the same lane."""
     if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process: this thread, one by one
         for job in started:
             yield [_send_one(job)]
         return
     pending = started
-    detach_at = time.monotonic() + settings.DELIVERY_DETACH_MS / 1000
+    latest = time.monotonic() + settings.DELIVERY_DETACH_MAX_MS / 1000
     while pending:
-        done, pending = wait(pending, timeout=max(0.0, detach_at - time.monotonic()), return_when=FIRST_COMPLETED)
+        now = time.monotonic()
+        on_wire = [getattr(future, "on_wire", None) for future in pending]
+        detach_at = latest
+        if None not in on_wire:
+            detach_at = min(latest, max(on_wire) + settings.DELIVERY_DETACH_MS / 1000)
+        elif now < latest:
+            detach_at = min(latest, now + 0.05)  # look again soon: a queued send may start
+        done, pending = wait(pending, timeout=max(0.0, detach_at - now), return_when=FIRST_COMPLETED)
         if done and pending:
             # Sends to fast receivers end a moment apart: gather a few milliseconds' worth, so
             # one round records many rows, not one.
@@ -219,7 +232,8 @@ def _finished(started: list[_Job] | set[Future]) -> Iterator[list[Outcome]]:
             done |= more
         if done:
             yield [future.result() for future in done]
-        elif pending:
+        elif pending and (time.monotonic() >= latest
+                          or None not in (getattr(future, "on_wire", None) for future in pending)):
             _late_recorder().add(pending)
             return
 
