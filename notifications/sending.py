@@ -14,9 +14,10 @@
 4. records outcomes as the sends finish, all that finished within DELIVERY_RECORD_GATHER_MS
    of each other in one round and one transaction (delivery.outcomes_record), so a slow
    receiver delays only its own row's record;
-5. after `DELIVERY_DETACH_MS`, hands the sends still running to the process's late recorder
-   (one thread, one database connection) and returns, so a hanging receiver never keeps a
-   Celery slot from taking the next batch.
+5. once every send is on the wire and the latest started `DELIVERY_DETACH_MS` ago (or at the
+   latest `DELIVERY_DETACH_MAX_MS` after the batch started), hands the sends still running to
+   the process's late recorder (one thread, one database connection) and returns, so a slow
+   or hanging receiver never keeps a Celery slot from taking the next batch.
 
 With eager tasks (the embedded default, unit tests) the sends run one by one in the calling
 thread. At least once: a worker killed mid-send leaves its rows `sending`, and the relay gives
