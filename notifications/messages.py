@@ -238,7 +238,7 @@ def message_for(delivery: Delivery) -> Message:
 def messages_warm() -> None:
     """Compile every message template (the cached loader keeps them) and load each language's
     catalogue, so the first notification a process sends does not pay for it (about 0.4 s).
-    A Celery worker calls this before its pool forks (cvi_portal/celery.py)."""
+    A Celery worker calls this before its pool forks (tasks.py)."""
     from django.template import engines
 
     for engine in engines.all():

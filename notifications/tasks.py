@@ -4,11 +4,27 @@ import time
 from collections import Counter
 
 from celery import shared_task
+from celery.signals import worker_init
 from django.core.cache import cache
+from django.urls import get_resolver
 
+from .messages import messages_warm
 from .sending import deliveries_send, delivery_attempt
 
 CANARY_KEY = "cvi:worker-canary"  # /readyz reads it (cvi_portal.health)
+
+
+@worker_init.connect
+def _load_before_fork(**_kwargs) -> None:
+    """Load in the worker's main process, before the pool forks, what every child would
+    otherwise load on the first notification it sends: the URL resolver (every message links
+    back to the portal; importing every app's URLs costs about 0.8 s), the message templates,
+    the translation catalogues and the providers' client libraries."""
+    import pywebpush  # noqa: F401
+    import twilio.rest  # noqa: F401
+
+    get_resolver().url_patterns  # noqa: B018 (the property imports the URLconf)
+    messages_warm()
 
 
 @shared_task(name="notifications.tasks.worker_canary", ignore_result=True)
