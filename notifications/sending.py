@@ -220,11 +220,10 @@ def _finished(started: list[_Job] | set[Future]) -> Iterator[list[Outcome]]:
     while pending:
         now = time.monotonic()
         on_wire = [getattr(future, "on_wire", None) for future in pending]
-        detach_at = latest
-        if None not in on_wire:
-            detach_at = min(latest, max(on_wire) + settings.DELIVERY_DETACH_MS / 1000)
-        elif now < latest:
-            detach_at = min(latest, now + 0.05)  # look again soon: a queued send may start
+        all_on_wire = None not in on_wire
+        # All on the wire: wait until the latest has had its time. Some still queued: look
+        # again soon, one may start.
+        detach_at = min(latest, (max(on_wire) + settings.DELIVERY_DETACH_MS / 1000) if all_on_wire else now + 0.05)
         done, pending = wait(pending, timeout=max(0.0, detach_at - now), return_when=FIRST_COMPLETED)
         if done and pending:
             # Sends to fast receivers end a moment apart: gather a few milliseconds' worth, so
@@ -233,8 +232,7 @@ def _finished(started: list[_Job] | set[Future]) -> Iterator[list[Outcome]]:
             done |= more
         if done:
             yield [future.result() for future in done]
-        elif pending and (time.monotonic() >= latest
-                          or None not in (getattr(future, "on_wire", None) for future in pending)):
+        elif pending and (all_on_wire or time.monotonic() >= latest):
             _late_recorder().add(pending)
             return
 
