@@ -3,9 +3,9 @@
 import os
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from districts.models import District
+from tests.browser import fits_the_screen, serious_violations
 from tests.conftest import PASSWORD
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # page + database in one test
@@ -23,15 +23,6 @@ def browser_context_args(browser_context_args):
 @pytest.fixture
 def pilots(reference_data):
     District.objects.filter(number__in=["007", "015"]).update(is_pilot=True)
-
-
-def serious_violations(page) -> list:
-    return [(v["id"], v["nodes"][0]["target"]) for v in Axe().run(page).response["violations"]
-            if v["impact"] in ("serious", "critical")]
-
-
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.mark.parametrize(

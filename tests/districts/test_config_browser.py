@@ -4,10 +4,10 @@ serious accessibility violation), and adding a place from the list shows it on t
 import os
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from tests.browser import fits_the_screen, serious_violations
 from tests.conftest import COVERING_ORG
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # page + database in one test
@@ -19,11 +19,6 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
-
-
-def serious_violations(page) -> list:
-    return [(v["id"], v["nodes"][0]["target"]) for v in Axe().run(page).response["violations"]
-            if v["impact"] in ("serious", "critical")]
 
 
 def shoot(page, name):
@@ -57,7 +52,7 @@ def test_an_administrator_adds_a_place_and_the_pages_read_on_a_phone(page, brows
                       ("districts", reverse("districts:district_list")),
                       ("district-pilot", reverse("districts:district_pilot", args=["007"]))]:
         on_phone.goto(live_server.url + url)
-        assert on_phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+        assert fits_the_screen(on_phone), name
         assert serious_violations(on_phone) == [], name
         shoot(on_phone, f"{name}-phone")
     phone.close()

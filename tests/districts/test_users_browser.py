@@ -5,8 +5,8 @@ phone and on a desk, no serious accessibility violation, and no page needs inlin
 import os
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser import fits_the_screen, serious_violations
 from tests.conftest import PASSWORD
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # page + database in one test
@@ -19,15 +19,6 @@ VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1280, "he
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "en-US", "timezone_id": "America/Chicago"}
-
-
-def serious_violations(page) -> list:
-    return [(v["id"], v["nodes"][0]["target"]) for v in Axe().run(page).response["violations"]
-            if v["impact"] in ("serious", "critical")]
-
-
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
 
 
 def test_an_administrator_finds_users_in_the_navigation_and_invites_someone(page, live_server, admin_user,

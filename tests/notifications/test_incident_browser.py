@@ -6,7 +6,6 @@ before and after each step."""
 import os
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -15,6 +14,7 @@ from notifications.delivery import delivery_confirm
 from notifications.models import Delivery, Incident
 from notifications.relay import relay_once
 from notifications.state import notification_acknowledge
+from tests.browser import fits_the_screen, serious_violations
 from tests.conftest import ENGLEWOOD_POINT
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # page + database in one test
@@ -50,11 +50,6 @@ def statuses(page):
 
 def row(page, name):
     return page.locator(f"[data-org-status] .org-row[data-org^='{name}']")
-
-
-def serious_violations(page) -> list:
-    return [(v["id"], v["nodes"][0]["target"]) for v in Axe().run(page).response["violations"]
-            if v["impact"] in ("serious", "critical")]
 
 
 def shoot(page, name):
@@ -129,7 +124,7 @@ def test_staff_enter_a_shooting_and_watch_each_organisation_acknowledge_live(
                       (reverse("notifications:incident_new"), "incident-form-phone"),
                       (reverse("notifications:board"), "board-phone")]:
         on_phone.goto(live_server.url + url)
-        assert on_phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+        assert fits_the_screen(on_phone), name
         shoot(on_phone, name)
     on_phone.goto(live_server.url + reverse("notifications:incident_detail", args=[incident.code]))
     for name in ORGS:

@@ -6,13 +6,13 @@ the onboarding page fit a phone and pass axe. With CVI_SCREENSHOTS=<dir> it save
 import os
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from districts.models import Organization
 from protocols.models import OnboardingSignOff, Pathway
 from reviews.selectors import Month
 from reviews.services import review_attendance_add, review_create
+from tests.browser import fits_the_screen, serious_violations
 from tests.conftest import PASSWORD
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # page + database in one test
@@ -26,15 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": DESKTOP, "locale": "en-US", "timezone_id": "America/Chicago"}
-
-
-def serious_violations(page) -> list:
-    return [(v["id"], v["nodes"][0]["target"]) for v in Axe().run(page).response["violations"]
-            if v["impact"] in ("serious", "critical")]
-
-
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
 
 
 def shoot(page, name):

@@ -7,12 +7,12 @@ import os
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from notifications.services import incident_create
+from tests.browser import fits_the_screen, serious_violations
 from tests.conftest import ENGLEWOOD_POINT
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # page + database in one test
@@ -31,11 +31,6 @@ def browser_context_args(browser_context_args):
 def session_cookie(client, user, live_server) -> dict:
     client.force_login(user)
     return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
-
-
-def serious_violations(page) -> list:
-    return [(v["id"], v["nodes"][0]["target"]) for v in Axe().run(page).response["violations"]
-            if v["impact"] in ("serious", "critical")]
 
 
 def shoot(page, name):
@@ -74,7 +69,7 @@ def test_the_matched_playbooks_show_on_the_incident_for_cpd_and_for_outreach(
     playbook = on_phone.locator("[data-playbooks]")
     expect(playbook.locator("details[data-scenario='fatal'] summary")).to_have_text("Fatal shooting")
     expect(playbook).to_contain_text("Find the family; offer presence and practical help first.")
-    assert on_phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert fits_the_screen(on_phone)
     assert serious_violations(on_phone) == []
     shoot(on_phone, "playbook-outreach-phone")
     phone.close()
