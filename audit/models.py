@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models
 
+from core.models import ChoiceLabels
+
 
 class Source(models.TextChoices):
     WEB = "web", "Web"
@@ -17,7 +19,7 @@ class AppendOnlyError(Exception):
     """Audit events are written once and never changed or deleted."""
 
 
-class Event(models.Model):
+class Event(ChoiceLabels):
     """One state change or one view of something sensitive: who, from where, what.
 
     `data` carries codes and counts, never personal details (no names, no notes).
@@ -55,7 +57,7 @@ class Event(models.Model):
         raise AppendOnlyError("audit events cannot be deleted")
 
 
-class Access(models.Model):
+class Access(ChoiceLabels):
     """Who viewed what, counted per user, page, object, organisation and hour.
 
     One row per (actor, action, object, organisation, hour) however often the page was opened
@@ -95,7 +97,7 @@ class Access(models.Model):
         return f"{self.hour:%Y-%m-%d %H}h {self.action} {self.object_type}:{self.object_code} ×{self.count}"
 
 
-class Refusal(models.Model):
+class Refusal(ChoiceLabels):
     """Refusals of anonymous callers, counted per action, reason and hour, never a row per attempt.
 
     An anonymous caller can repeat a request for free; one row each would let anybody fill the

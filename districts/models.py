@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ChoiceLabels
+
 from .validators import push_endpoint_validate, webhook_url_validate
 
 district_number = RegexValidator(r"^\d{3}$", "A district is three digits, e.g. 007.")
@@ -118,7 +120,7 @@ class Hospital(models.Model):
         return self.name
 
 
-class Organization(models.Model):
+class Organization(ChoiceLabels):
     class PartnerType(models.TextChoices):
         STREET_OUTREACH = "street_outreach", _("Street outreach")
         HOSPITAL = "hospital", _("Hospital violence intervention")
@@ -157,7 +159,7 @@ class Organization(models.Model):
         return self.short_name or self.name
 
 
-class Coverage(models.Model):
+class Coverage(ChoiceLabels):
     """One place an organisation covers: a community area, a beat or a whole district."""
 
     class Kind(models.TextChoices):
@@ -219,7 +221,7 @@ OUTREACH_ROLES = {Role.OUTREACH_WORKER, Role.OUTREACH_SUPERVISOR}
 # Role changes are kept by a database trigger (pghistory, PostgreSQL only): a bulk update or a
 # console cannot change a role without leaving a row. The phone number is not copied.
 @pghistory.track(fields=["user", "role", "district", "organization"], model_name="MembershipEvent")
-class Membership(models.Model):
+class Membership(ChoiceLabels):
     """A user's place in the protocol: a role, and the district or organisation it is held in."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -261,7 +263,7 @@ class Membership(models.Model):
         return self.role in OUTREACH_ROLES
 
 
-class Channel(models.Model):
+class Channel(ChoiceLabels):
     """Where an organisation or one of its members is reached.
 
     A shared channel (no `user`) belongs to the organisation: its phone tree, email list or
@@ -321,7 +323,7 @@ class Channel(models.Model):
                 raise ValidationError({"secret": "A signing secret starts with whsec_ (leave empty to generate one)."})
 
 
-class OnCall(models.Model):
+class OnCall(ChoiceLabels):
     """The on-call roster: who is paged first, who is the backup, who supervises.
 
     A row with no `weekday` applies every day; `starts`/`ends` in Chicago local time, an

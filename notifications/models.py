@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.models import ChoiceLabels
 from districts.models import Beat, Channel, CommunityArea, District, Hospital, Organization
 from protocols.models import Playbook
 
@@ -16,7 +17,7 @@ from protocols.models import Playbook
 # a queryset update() or raw SQL cannot change an incident, a victim or a notification's agreed
 # summary without leaving a row in its event table.
 @pghistory.track(exclude=["updated_at"])
-class Incident(models.Model):
+class Incident(ChoiceLabels):
     """A shooting entered by CPD. Carries the clocks that prove the headline result."""
 
     class SceneStatus(models.TextChoices):
@@ -86,7 +87,7 @@ class Incident(models.Model):
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class Victim(models.Model):
+class Victim(ChoiceLabels):
     class AgeBand(models.TextChoices):
         UNDER_20 = "0-19", "0–19"
         TWENTIES = "20-29", "20–29"
@@ -116,7 +117,7 @@ class Victim(models.Model):
 
 
 @pghistory.track()
-class Notification(models.Model):
+class Notification(ChoiceLabels):
     """One organisation told about one incident, and the agreed response summary CPD sees.
 
     The summary fields (acknowledged, status, arrived, responded, response category) are all
@@ -213,7 +214,7 @@ class Notification(models.Model):
         return f"{self.organization} ← {self.incident or 'drill'}"
 
 
-class Delivery(models.Model):
+class Delivery(ChoiceLabels):
     """One message to one recipient on one channel: the delivery log and the outbox.
 
     The relay claims rows whose `status` is queued and whose `next_attempt_at` is due; the

@@ -12,8 +12,10 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ChoiceLabels
 
-class ProtocolDocument(models.Model):
+
+class ProtocolDocument(ChoiceLabels):
     class Kind(models.TextChoices):
         COMMON_VISION = "common_vision", _("Common vision")
         NOTIFICATION_PROTOCOL = "notification_protocol", _("Notification protocol")
@@ -36,7 +38,7 @@ class ProtocolDocument(models.Model):
         return self.slug
 
 
-class ProtocolVersion(models.Model):
+class ProtocolVersion(ChoiceLabels):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.ForeignKey(ProtocolDocument, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -69,7 +71,7 @@ class ProtocolVersion(models.Model):
         super().save(*args, **kwargs)
 
 
-class ProtocolAcknowledgement(models.Model):
+class ProtocolAcknowledgement(ChoiceLabels):
     """A person's signature: they read version `number` of the document (in `language`)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="protocol_acks")

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ChoiceLabels
 from districts.models import Role
 
 from .models_documents import ProtocolDocument
@@ -22,7 +23,7 @@ def _in_language(english: str, spanish: str) -> str:
     return spanish if spanish and (get_language() or "en").startswith("es") else english
 
 
-class Pathway(models.Model):
+class Pathway(ChoiceLabels):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField(max_length=24, choices=Role.choices, unique=True)
     title = models.CharField(max_length=120)
@@ -45,7 +46,7 @@ class Pathway(models.Model):
         return _in_language(self.intro, self.intro_es)
 
 
-class PathwayStep(models.Model):
+class PathwayStep(ChoiceLabels):
     class Kind(models.TextChoices):
         READ_PROTOCOL = "read_protocol", _("Read a protocol")
         MEET_ORGANIZATIONS = "meet_organizations", _("Meet the district's organisations")

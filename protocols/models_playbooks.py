@@ -12,6 +12,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ChoiceLabels
 from districts.models import Organization
 
 
@@ -56,7 +57,7 @@ class Playbook(models.Model):
         return [step for step in steps if step]
 
 
-class Place(models.Model):
+class Place(ChoiceLabels):
     """A place where a shooting calls for more: a school, a park, a place of worship, a funeral home."""
 
     class Kind(models.TextChoices):

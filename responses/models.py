@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ChoiceLabels
 from districts.models import Organization
 from notifications.models import Notification
 
@@ -45,7 +46,7 @@ class EngagedRole(models.TextChoices):
     YOUTH = "youth", _("Young people at risk")
 
 
-class ResponseLog(models.Model):
+class ResponseLog(ChoiceLabels):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     notification = models.ForeignKey(Notification, on_delete=models.PROTECT, related_name="response_logs")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="response_logs")
@@ -81,7 +82,7 @@ class ResponseLog(models.Model):
         return [ResponseType(t).label for t in self.response_types if t in ResponseType.values]
 
 
-class Referral(models.Model):
+class Referral(ChoiceLabels):
     class Kind(models.TextChoices):
         TRAUMA = "trauma", _("Trauma support")
         HOUSING = "housing", _("Housing")

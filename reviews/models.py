@@ -5,6 +5,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.models import ChoiceLabels
 from districts.access import scope_of
 from districts.models import CommunityArea, District, Role
 from notifications.models import Victim
@@ -17,7 +18,7 @@ from notifications.models import Victim
 # never reads those columns.
 
 
-class CpdVictim(models.Model):
+class CpdVictim(ChoiceLabels):
     """One victimisation as CPD publishes it, keyed by CPD's `UNIQUE_ID` (`SHOOT-JH411616-#1`).
 
     `cpd_updated_at` is CPD's own last-edit time; `changed_at` is when an import last stored a
@@ -140,7 +141,7 @@ class MonthlySummary(models.Model):
 # attended, the minutes. Nothing here holds an organisation's own record.
 
 
-class Review(models.Model):
+class Review(ChoiceLabels):
     """One shooting review meeting: a Chicago month and the district(s) it covers.
 
     `month` is the first day of the month and never changes once the review exists (the
@@ -231,7 +232,7 @@ class ReviewDistrict(models.Model):
         return f"{self.month:%Y-%m} {self.district_id}"
 
 
-class ReviewTheme(models.Model):
+class ReviewTheme(ChoiceLabels):
     """A theme the meeting discussed: a tag from a short controlled list (so themes can be counted
     across months) and/or a free tag, with a note."""
 
@@ -268,7 +269,7 @@ class ReviewTheme(models.Model):
         return " · ".join(part for part in (self.get_tag_display() if self.tag else "", self.free_tag) if part)
 
 
-class ActionItem(models.Model):
+class ActionItem(ChoiceLabels):
     """Something the meeting decided someone will do. Raised in one review; while it is open or in
     progress it appears on every later review of an overlapping district, until done or dropped."""
 
@@ -361,7 +362,7 @@ class ReviewAttendance(models.Model):
 # --- the monthly report's published versions (reviews/report.py, services.monthly_report_publish) ---
 
 
-class MonthlyReport(models.Model):
+class MonthlyReport(ChoiceLabels):
     """One published version of a month's report for one scope: the document as sent, kept.
 
     `scope` is the summary table's key (`summaries.scope_key`): "all" for the whole city,
