@@ -5,11 +5,18 @@ The fingerprint is computed from a few indexed reads, never from the rendered HT
 unchanged poll costs those reads and no template. The caller puts everything the fragment
 depends on into the parts: the rows it shows, the viewer's scope and language, and
 `templates_token` of the templates it renders (a deploy that changes them changes the tag).
+
+Because the tag names everything the fragment shows, the fragment's HTML is a function of the
+tag: `rendered_for` keeps it in the cache under the tag, so when a row changes the first poll
+renders and every other viewer with the same scope and language (all the desks of a district)
+gets the same HTML without loading models or running a template.
 """
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import get_template
 from django.utils.cache import get_conditional_response
@@ -26,6 +33,22 @@ def templates_token(*names: str) -> str:
     """A digest of these templates' source, read once per process."""
     sources = "\0".join(get_template(name).template.source for name in names)
     return hashlib.sha256(sources.encode()).hexdigest()[:16]
+
+
+# How long a rendered fragment is kept: a few polls' worth. Its tag changes when what it shows
+# does, so this bounds memory, not staleness.
+RENDERED_SECONDS = 60
+
+
+def rendered_for(etag: str, render: Callable[[], str]) -> str:
+    """The fragment's HTML for `etag`; `render` runs only when no process has kept it. The
+    caller sends the same tag with the 200."""
+    key = f"fragment:{etag.strip(chr(34))}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, timeout=RENDERED_SECONDS)
+    return html
 
 
 def not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:

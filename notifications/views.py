@@ -9,8 +9,9 @@ partials as the full pages, and answer 304 when nothing they show changed (fresh
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.conditional import fingerprint as fingerprint_etag
-from core.conditional import not_modified, templates_token
+from core.conditional import not_modified, rendered_for, templates_token
 from core.parsers import float_or_none
 from districts.access import membership_of, require_role, scope_of
 from districts.geo import Place, locate
@@ -170,10 +171,11 @@ def incident_live(request, code):
         record_page_access(user=request.user, action="incident.viewed", obj=incident,
                            codes=fingerprint.organization_codes)
         return _polled(unchanged, etag)
-    context = _live_context(request, incident)
+    html = rendered_for(etag, lambda: render_to_string(
+        INCIDENT_LIVE_TEMPLATES[0], _live_context(request, incident), request))
     record_page_access(user=request.user, action="incident.viewed", obj=incident,
-                       notifications=context["incident"].notifications.all())
-    return _polled(render(request, INCIDENT_LIVE_TEMPLATES[0], context), etag)
+                       codes=fingerprint.organization_codes)
+    return _polled(HttpResponse(html), etag)
 
 
 @login_required
@@ -260,7 +262,8 @@ def board_live(request):
         record_page_access(user=request.user, action="board.viewed", obj=district,
                            codes=fingerprint.organization_codes)
         return _polled(unchanged, etag)
-    context = _board_context(district, now=now)
+    html = rendered_for(etag, lambda: render_to_string(
+        BOARD_LIVE_TEMPLATES[0], _board_context(district, now=now), request))
     record_page_access(user=request.user, action="board.viewed", obj=district,
-                       notifications=_board_notifications(context))
-    return _polled(render(request, BOARD_LIVE_TEMPLATES[0], context), etag)
+                       codes=fingerprint.organization_codes)
+    return _polled(HttpResponse(html), etag)

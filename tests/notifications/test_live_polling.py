@@ -9,12 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Access
+from districts.models import Role
 from districts.services import member_language_set
 from notifications.delivery import delivery_sent_record
 from notifications.models import Delivery, Notification
 from notifications.services import incident_correct
 from notifications.state import notification_acknowledge, notification_status_set
-from tests.conftest import AUSTIN_POINT
+from tests.conftest import AUSTIN_POINT, make_member
 from tests.notifications.test_board import enter
 
 # Also on the embedded default: the fingerprints are plain value reads, SQLite runs them too.
@@ -192,3 +193,46 @@ def test_an_unchanged_poll_still_counts_in_the_access_log(client, cpd_user):
     shown = {str(code) for code in incident.notifications.values_list("organization__code", flat=True)}
     assert set(rows.values_list("organization_code", flat=True)) == shown
     assert all(row.count == 2 for row in rows)
+
+
+@pytest.mark.parametrize("page", ["board", "incident"])
+def test_the_other_desks_of_a_district_get_the_fragment_the_first_rendered(client, cpd_user, worker, page):
+    incident = enter(cpd_user, rd_number="JH830001")
+    url = BOARD if page == "board" else live(incident)
+    second_desk = make_member("ines_cpd", Role.CPD_STAFF, district="007")
+    client.force_login(cpd_user)
+    first = poll(client, url)
+    client.force_login(second_desk)
+
+    shared = poll(client, url)
+
+    assert shared.status_code == 200 and shared["ETag"] == first["ETag"]
+    assert shared.content == first.content
+    assert shared.templates == []  # not rendered again
+    # It still counts as the second desk's view of every organisation's record it shows.
+    rows = Access.objects.filter(actor=second_desk, action=f"{page}.viewed")
+    shown = {str(code) for code in incident.notifications.values_list("organization__code", flat=True)}
+    assert set(rows.values_list("organization_code", flat=True)) == shown
+
+    # A change reaches every desk: nobody is served the fragment from before it.
+    notification_acknowledge(notification=incident.notifications.get(organization__short_name="Public Equity"),
+                             actor=worker, via="web")
+    for desk in (cpd_user, second_desk):
+        client.force_login(desk)
+        answer = poll(client, url, first["ETag"])
+        assert answer.status_code == 200
+        assert "Acknowledged" in answer.content.decode()
+
+
+def test_a_desk_reading_spanish_never_gets_the_english_fragment(client, cpd_user):
+    incident = enter(cpd_user, rd_number="JH840001")
+    spanish_desk = make_member("ines_cpd", Role.CPD_STAFF, district="007")
+    member_language_set(actor=spanish_desk, source="web", language="es")
+    for url in (BOARD, live(incident)):
+        client.force_login(cpd_user)
+        english = poll(client, url)
+        client.force_login(spanish_desk)
+        spanish = poll(client, url)
+        assert spanish["ETag"] != english["ETag"], url
+        assert spanish.templates != []  # rendered for this language, not served from the cache
+        assert spanish["Content-Language"] == "es" and english["Content-Language"] == "en"
