@@ -5,8 +5,9 @@ The stack is `make stack`'s processes (gunicorn as in the Procfile, the outbox r
 worker and beat, DEBUG off) on the database LOAD_DATABASE_URL (created when missing, migrated,
 the real geography and organisations loaded) and a redis-server of its own on a spare port.
 loadtest.seed writes the people; locust runs headless as its own process. The settings are
-production's except for the password hash (loadtest/settings.py), and statistics start once
-every simulated person has started (`--reset-stats`): the test measures pages, not sign-ins.
+production's except for the password hash (loadtest/settings.py), and statistics start
+LOAD_WARMUP seconds (--warmup) after every simulated person has started (loadtest/locustfile.py):
+the test measures the pages people keep using, not the wave of sign-ins.
 Prints one row per page (p50, p95, max) and, last, one JSON object: {"pages": {name: {"p50", "p95"}}, "errors": N, ...}.
 """
 
@@ -75,16 +76,17 @@ class LoadStack(Stack):
         return world
 
 
-def run_locust(stack: LoadStack, world: dict, *, users: int, spawn_rate: float, seconds: int) -> Path:
-    """Run locust headless until `seconds` after the last user started; returns the CSV prefix."""
+def run_locust(stack: LoadStack, world: dict, *, users: int, spawn_rate: float, seconds: int, warmup: int) -> Path:
+    """Run locust headless until `warmup` + `seconds` after the last user started (statistics
+    restart after `warmup`); returns the CSV prefix."""
     users_file = stack.log_dir / "users.json"
     users_file.write_text(json.dumps(world))
     prefix = stack.log_dir / "load"
     ramp = int(users / spawn_rate) + 5
-    env = stack.env | {"LOAD_USERS": str(users_file)}
+    env = stack.env | {"LOAD_USERS": str(users_file), "LOAD_WARMUP": str(warmup)}
     command = [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "loadtest" / "locustfile.py"),
-               "--headless", "-u", str(users), "-r", str(spawn_rate), "-t", f"{ramp + seconds}s",
-               "--host", stack.base, "--csv", str(prefix), "--reset-stats", "--only-summary",
+               "--headless", "-u", str(users), "-r", str(spawn_rate), "-t", f"{ramp + warmup + seconds}s",
+               "--host", stack.base, "--csv", str(prefix), "--only-summary",
                "--loglevel", "WARNING", "--stop-timeout", "5"]
     with open(stack.log_dir / "locust.log", "wb") as log:
         subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
@@ -121,6 +123,8 @@ def main() -> int:
                         help="the stack's PostgreSQL database, created when missing (LOAD_DATABASE_URL)")
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("LOAD_SECONDS", 75)),
                         help="how long statistics are gathered once everyone is signed in (LOAD_SECONDS)")
+    parser.add_argument("--warmup", type=int, default=int(os.environ.get("LOAD_WARMUP", 15)),
+                        help="seconds after the last person started before statistics start (LOAD_WARMUP)")
     parser.add_argument("--desk", type=int, default=110, help="CPD desk staff with the board open")
     parser.add_argument("--outreach", type=int, default=70, help="outreach workers on the feed")
     parser.add_argument("--entry", type=int, default=20, help="CPD staff entering incidents")
@@ -133,8 +137,9 @@ def main() -> int:
         world = stack.start(staff=args.desk, workers=args.outreach, entry=args.entry)
         print(f"stack up in {time.monotonic() - started:.0f}s: {users} people over districts "
               f"{', '.join(world['districts'])} and {world['organizations']} organisations; "
-              f"{args.seconds}s measured after sign-in (logs in {stack.log_dir})", flush=True)
-        prefix = run_locust(stack, world, users=users, spawn_rate=args.spawn_rate, seconds=args.seconds)
+              f"{args.seconds}s measured from {args.warmup}s after sign-in (logs in {stack.log_dir})", flush=True)
+        prefix = run_locust(stack, world, users=users, spawn_rate=args.spawn_rate, seconds=args.seconds,
+                            warmup=args.warmup)
     finally:
         stack.stop()
     pages, total = read_stats(prefix)

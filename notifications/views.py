@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -235,8 +236,14 @@ def _board_notifications(context: dict) -> list:
 @require_GET
 def board(request):
     district = _board_district(request)
-    context = _board_context(district)
+    now = timezone.now()
+    context = _board_context(district, now=now)
     shown = _board_notifications(context)
+    # The live part as its poll would answer it now: the HTML another desk's poll or reload
+    # already rendered for this tag, else rendered here and kept for the next.
+    etag = _live_etag(request, freshness.board_fingerprint(district=district, now=now), *BOARD_LIVE_TEMPLATES)
+    context["live_html"] = mark_safe(rendered_for(  # noqa: S308  (the portal's own autoescaped template)
+        etag, lambda: render_to_string(BOARD_LIVE_TEMPLATES[0], context, request)))
     record_summary_view(user=request.user, notifications=shown)
     record_page_access(user=request.user, action="board.viewed", obj=district, notifications=shown)
     context.update(

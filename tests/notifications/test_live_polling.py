@@ -236,3 +236,19 @@ def test_a_desk_reading_spanish_never_gets_the_english_fragment(client, cpd_user
         assert spanish["ETag"] != english["ETag"], url
         assert spanish.templates != []  # rendered for this language, not served from the cache
         assert spanish["Content-Language"] == "es" and english["Content-Language"] == "en"
+
+
+def test_the_board_page_shows_the_live_part_its_poll_answers_and_renders_it_once(client, cpd_user):
+    enter(cpd_user, rd_number="JH850001")
+    second_desk = make_member("ines_cpd", Role.CPD_STAFF, district="007")
+    client.force_login(cpd_user)
+    page = client.get(reverse("notifications:board"))
+    assert "notifications/_board_live.html" in [t.name for t in page.templates]
+
+    client.force_login(second_desk)
+    again = client.get(reverse("notifications:board"))
+    polled = poll(client, BOARD)
+
+    assert "notifications/_board_live.html" not in [t.name for t in again.templates]
+    assert polled.content.decode() in again.content.decode()
+    assert "JH850001" in polled.content.decode()
