@@ -97,7 +97,8 @@ def read_stats(prefix: Path) -> tuple[list[dict], dict]:
     """Locust's per-name rows and its aggregate row, from the _stats.csv it wrote."""
     with open(f"{prefix}_stats.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    pages = [r for r in rows if r["Name"] != "Aggregated"]
+    # A page nobody opened after the warm-up (the sign-in pages) has no figures.
+    pages = [r for r in rows if r["Name"] != "Aggregated" and int(r["Request Count"])]
     total = next(r for r in rows if r["Name"] == "Aggregated")
     return pages, total
 
