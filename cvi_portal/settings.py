@@ -214,11 +214,6 @@ CELERY_TIMEZONE = "America/Chicago"
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # Sessions are read from Redis and written through to the database (which stays the record:
-    # a flushed Redis signs nobody out). Saves a query on every signed-in request. Only with a
-    # shared cache: a per-process one would keep a session alive in one process after another
-    # ended it. Ending sessions goes through the session store (districts.services.user_sessions_end).
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

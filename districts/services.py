@@ -14,7 +14,6 @@ import hashlib
 import re
 import secrets
 from datetime import time, timedelta
-from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -269,18 +268,16 @@ def user_tokens_revoke(*, user, actor, source: str, reason: str) -> int:
 
 
 def user_sessions_end(*, user) -> int:
-    """Delete every browser session signed in as `user`; return how many.
+    """Delete every browser session signed in as `user` (database sessions); return how many.
 
-    Django keeps no index from user to session, so this reads the live sessions (the database is
-    their record) once: a few thousand rows at most for the portal's staff, and it runs only when
-    someone asks for it. Each is deleted through the configured session store, so a copy cached in
-    Redis (settings SESSION_ENGINE) goes with its row.
+    Django keeps no index from user to session, so this reads the live sessions once: a few
+    thousand rows at most for the portal's staff, and it runs only when someone asks for it.
     """
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    ended = [session.session_key for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-             if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk)]
-    for key in ended:
-        store(session_key=key).delete()
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk):
+            ended.append(session.session_key)
+    Session.objects.filter(session_key__in=ended).delete()
     return len(ended)
 
 
