@@ -13,6 +13,7 @@ gets the same HTML without loading models or running a template.
 """
 
 import hashlib
+import logging
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -20,6 +21,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import get_template
 from django.utils.cache import get_conditional_response
+
+logger = logging.getLogger(__name__)
 
 
 def fingerprint(*parts) -> str:
@@ -42,12 +45,20 @@ RENDERED_SECONDS = 60
 
 def rendered_for(etag: str, render: Callable[[], str]) -> str:
     """The fragment's HTML for `etag`; `render` runs only when no process has kept it. The
-    caller sends the same tag with the 200."""
+    caller sends the same tag with the 200. The cache failing (Redis down) costs the render,
+    never the page."""
     key = f"fragment:{etag.strip(chr(34))}"
-    html = cache.get(key)
+    try:
+        html = cache.get(key)
+    except Exception:  # the cache client raises several types for "unreachable"
+        logger.warning("fragment cache unavailable; rendering", exc_info=True)
+        return render()
     if html is None:
         html = render()
-        cache.set(key, html, timeout=RENDERED_SECONDS)
+        try:
+            cache.set(key, html, timeout=RENDERED_SECONDS)
+        except Exception:
+            logger.warning("fragment cache unavailable; not kept", exc_info=True)
     return html
 
 

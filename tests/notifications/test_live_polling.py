@@ -252,3 +252,16 @@ def test_the_board_page_shows_the_live_part_its_poll_answers_and_renders_it_once
     assert "notifications/_board_live.html" not in [t.name for t in again.templates]
     assert polled.content.decode() in again.content.decode()
     assert "JH850001" in polled.content.decode()
+
+
+def test_the_polls_and_the_board_still_answer_when_the_cache_is_unreachable(client, cpd_user, settings, caplog):
+    incident = enter(cpd_user, rd_number="JH860001")
+    client.force_login(cpd_user)
+    # Nothing listens on port 1: every cache call fails at once.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+    for url in (BOARD, live(incident), reverse("notifications:board")):
+        answer = client.get(url, HTTP_X_REQUESTED_WITH="fetch")
+        assert answer.status_code == 200, url
+        assert "Public Equity" in answer.content.decode(), url  # each shows the organisations' statuses
+    assert "fragment cache unavailable" in caplog.text
