@@ -3,13 +3,14 @@
 The boundaries are read from the database once per process into shapely STRtrees; a lookup
 is then a tree query plus one or two exact containment tests (a few microseconds).
 `reset()` drops the cache after the geography is reloaded.
+
+shapely (with numpy, about 12 MB of every process that imports it) is imported where a lookup
+first needs it: the web loads it with its first point, and the relay and the worker, which
+import this module through the services but never look a point up, do not carry it.
 """
 
 from dataclasses import dataclass
 from functools import cache
-
-import shapely
-from shapely.geometry import Point, shape
 
 from .models import Beat, CommunityArea, District
 
@@ -26,13 +27,16 @@ class Place:
 
 class _Layer:
     def __init__(self, rows: list[tuple[object, dict]]):
+        import shapely
+        from shapely.geometry import shape
+
         self.keys = [key for key, _ in rows]
         self.geoms = [shape(geometry) for _, geometry in rows]
         for geom in self.geoms:
             shapely.prepare(geom)
         self.tree = shapely.STRtree(self.geoms)
 
-    def find(self, point: Point):
+    def find(self, point):
         for index in self.tree.query(point, predicate="intersects"):
             return self.keys[index]
         return None
@@ -67,6 +71,9 @@ def community_areas_in_district(district_number: str, min_share: float = 0.02) -
     boundary = District.objects.filter(number=district_number).values_list("boundary", flat=True).first()
     if not boundary:
         return ()
+    import shapely
+    from shapely.geometry import shape
+
     _, areas, _ = _layers()
     district = shape(boundary)
     shapely.prepare(district)
@@ -89,6 +96,8 @@ def locate(latitude: float, longitude: float) -> Place | None:
     """
     if not in_chicago_bounds(latitude, longitude):
         return None
+    from shapely.geometry import Point
+
     beats, areas, beat_district = _layers()
     point = Point(longitude, latitude)
     area = areas.find(point)

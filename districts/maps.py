@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
-from shapely.geometry import MultiPolygon, Polygon, shape
 
 from .models import CommunityArea, Coverage, District, Organization
 
@@ -64,8 +63,8 @@ class _Projection:
                 round(PAD + (self.north - lat) * self.scale, 1))
 
     def path(self, geom) -> str:
-        polygons = geom.geoms if isinstance(geom, MultiPolygon) else [geom] if isinstance(geom, Polygon) else [
-            g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon)]
+        polygons = geom.geoms if geom.geom_type == "MultiPolygon" else [geom] if geom.geom_type == "Polygon" else [
+            g for g in getattr(geom, "geoms", []) if g.geom_type == "Polygon"]
         parts = []
         for polygon in polygons:
             for ring in [polygon.exterior, *polygon.interiors]:
@@ -84,6 +83,8 @@ def coverage_map(district: District, organizations: list[Organization], area_num
     numbered in `area_numbers` (their part inside the district). None without a boundary."""
     if not district.boundary:
         return None
+    from shapely.geometry import shape  # where a map is drawn: see districts/geo.py on shapely's weight
+
     outline = shape(district.boundary).buffer(0)
     projection = _Projection(outline.bounds)
     simplified = outline.simplify(TOLERANCE, preserve_topology=True)
