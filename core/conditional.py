@@ -47,7 +47,7 @@ def rendered_for(etag: str, render: Callable[[], str]) -> str:
     """The fragment's HTML for `etag`; `render` runs only when no process has kept it. The
     caller sends the same tag with the 200. The cache failing (Redis down) costs the render,
     never the page."""
-    key = f"fragment:{etag.strip(chr(34))}"
+    key = "fragment:" + etag.strip('"')
     try:
         html = cache.get(key)
     except Exception:  # the cache client raises several types for "unreachable"
