@@ -186,6 +186,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's consumer, reconnecting where kombu 5.7 would end the worker (see the module).
+CELERY_WORKER_CONSUMER = "cvi_portal.consumer:Consumer"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the longest task (a webhook or SMS call times out at 10 s), so a slow task
     # is never handed to a second worker while the first still runs it.

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,14 +37,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str = "condition"):
+def wait_until(predicate, *, timeout: float, interval: float = 0.05, what: str | Callable[[], str] = "condition"):
+    """`what` names the awaited condition in the failure; a callable is asked only then (for
+    logs as they stand when the wait gave up)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {what() if callable(what) else what}")
 
 
 class RedisServer:
@@ -256,15 +259,16 @@ class Stack:
         return "\n".join(f"--- {s.name}\n{s.output()[-4000:]}" for s in (self.relay, self.worker) if s)
 
 
-def publish(redis_url: str, delivery_id: int) -> None:
-    """Publish a deliver message straight to the broker, as the relay would."""
+def publish(redis_url: str, delivery_id: int, countdown: float | None = None) -> None:
+    """Publish a deliver message straight to the broker, as the relay would (with `countdown`,
+    one the worker takes at once and holds, unacknowledged, until it is due)."""
     from celery import Celery
 
     # set_as_current=False: a new app would otherwise become current_app, and every shared_task
     # in this process (the relay in later tests) would publish to this short-lived broker.
     app = Celery("tests", broker=redis_url, set_as_current=False)
     app.conf.broker_connection_retry_on_startup = True
-    app.send_task("notifications.tasks.deliver", args=(delivery_id,), queue=QUEUE)
+    app.send_task("notifications.tasks.deliver", args=(delivery_id,), queue=QUEUE, countdown=countdown)
     app.close()
 
 

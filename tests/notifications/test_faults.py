@@ -76,13 +76,43 @@ def test_redis_stopped_for_30_seconds_during_a_burst_of_200_incidents_loses_noth
         stack.redis.start()
         back = time.monotonic()
         wait_until(lambda: all_sent(notifications), timeout=120, interval=0.2,
-                   what="every delivery sent after Redis came back\n" + stack.logs())
+                   what=lambda: "every delivery sent after Redis came back\n" + stack.logs())
         recovery = time.monotonic() - back
     finally:
         stack.stop()
     figures = report(capsys, f"Redis down {OUTAGE_SECONDS}s during 200 incidents", notifications, receiver, recovery)
     assert figures["lost"] == 0 and figures["dead"] == 0 and figures["deliveries"] == 400
     assert set(receiver.accepted_ids()) == {str(d.code) for d in Delivery.objects.filter(kind="webhook")}
+
+
+def test_redis_going_while_a_task_runs_does_not_end_the_worker(englewood, organization, receiver, capsys):
+    """Redis goes while a task runs (its message not yet acknowledged) and the worker waits on
+    Redis for the next. Neither closing the broken connection nor acknowledging the message once
+    the task is done may end the worker (with kombu 5.7 both did, see cvi_portal/consumer.py):
+    it reconnects when Redis is back and goes on."""
+    stack = Stack(handover_timeout=3, sending_timeout=4).start()
+    try:
+        receiver.delay = 1.0  # the task waits on the webhook, then leaves it to the late recorder
+        first = incident_notify(district=englewood, organization=organization)
+        wait_until(lambda: receiver.started == 1, timeout=20, interval=0.005,
+                   what=lambda: "the webhook request to start\n" + stack.logs())
+        stack.redis.stop()
+        wait_until(lambda: "Connection to broker lost" in stack.worker.output(), timeout=20,
+                   what=lambda: "the worker to notice\n" + stack.logs())
+        time.sleep(2)  # the task ends; Celery closes the broken connection and waits to reconnect
+        assert stack.worker.proc.poll() is None, f"the worker ended on losing Redis:\n{stack.worker.output()[-3000:]}"
+        receiver.delay = 0.0
+        stack.redis.start()
+        back = time.monotonic()
+        later = incident_notify(district=englewood, organization=organization)
+        wait_until(lambda: all_sent([first, later]), timeout=60, interval=0.2,
+                   what=lambda: "both incidents sent after Redis came back\n" + stack.logs())
+        recovery = time.monotonic() - back
+        assert stack.worker.proc.poll() is None, f"the worker ended:\n{stack.worker.output()[-3000:]}"
+    finally:
+        stack.stop()
+    figures = report(capsys, "Redis gone while a task ran", [first, later], receiver, recovery)
+    assert figures["lost"] == 0 and figures["duplicated"] == 0
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing(stack, englewood, organization, receiver, capsys):
