@@ -358,8 +358,11 @@ DUTY_DESK_EMAIL = env_str("DUTY_DESK_EMAIL")
 OUTBOX_RETRY_BASE_MS = env_int("OUTBOX_RETRY_BASE_MS", 10_000)
 OUTBOX_HANDOVER_TIMEOUT = env_int("OUTBOX_HANDOVER_TIMEOUT", 15)
 OUTBOX_SENDING_TIMEOUT = env_int("OUTBOX_SENDING_TIMEOUT", 60)
-# One Celery message carries this many deliveries; its worker sends them concurrently.
+# One Celery message carries at most this many deliveries; its worker sends them concurrently.
+# A smaller batch (one incident's fan-out) is split evenly over SPREAD messages, so that many
+# worker processes share it: the Procfile's worker runs two.
 OUTBOX_HANDOVER_CHUNK = env_int("OUTBOX_HANDOVER_CHUNK", 25, minimum=1)
+OUTBOX_HANDOVER_SPREAD = env_int("OUTBOX_HANDOVER_SPREAD", 2, minimum=1)
 
 # The sending engine (notifications/sending.py, lanes.py; docs/operations.md "Sending"):
 # threads per worker process that wait on receivers (they hold no database connection), the

@@ -3,9 +3,10 @@
 Delivery guarantee: AT LEAST ONCE. A delivery row is written in the incident's transaction, so
 it exists if and only if the incident does. The relay claims due rows with
 `SELECT … FOR UPDATE SKIP LOCKED`, stamps `claimed_at` and, after that commit, publishes one
-Celery message per chunk of rows (`OUTBOX_HANDOVER_CHUNK` ids, sent concurrently by one worker:
-notifications/sending.py). Every way a message can vanish (the broker is down at publish time,
-Redis restarts empty, a worker is killed before or while sending) leaves the row due or
+Celery message per chunk of rows (at most `OUTBOX_HANDOVER_CHUNK` ids, a small batch spread over
+`OUTBOX_HANDOVER_SPREAD` messages; each sent concurrently by one worker: notifications/sending.py).
+Every way a message can vanish (the broker is down at publish time, Redis restarts empty, a
+worker is killed before or while sending) leaves the row due or
 `sending` in the database, and the relay hands it over again: at once when publishing failed,
 after `handover_timeout` for a handed-over row nobody claimed, after `sending_timeout` for a
 row whose worker died mid-send. So a message can be published twice; the task's conditional
@@ -57,11 +58,11 @@ def deliveries_hand_over(*, now: datetime | None = None, batch: int = BATCH,
     now = now or timezone.now()
     handover_timeout = handover_timeout or _timeouts(None, None)[0]
     ids = _claim(now=now, batch=batch, handover_timeout=handover_timeout)
-    chunk = settings.OUTBOX_HANDOVER_CHUNK
-    for position in range(0, len(ids), chunk):
+    position = 0
+    for chunk in handover_chunks(ids):
         try:
             # retry=False: fail fast; the database row is the retry.
-            deliver_batch.apply_async(args=(ids[position:position + chunk],), retry=False)
+            deliver_batch.apply_async(args=(chunk,), retry=False)
         except Exception as exc:  # kombu/redis raise several types for "broker unreachable"
             if settings.CELERY_TASK_ALWAYS_EAGER:
                 raise
@@ -69,7 +70,18 @@ def deliveries_hand_over(*, now: datetime | None = None, batch: int = BATCH,
                            len(ids) - position)
             Delivery.objects.filter(id__in=ids[position:], claimed_at=now).update(claimed_at=None)
             return position, False
+        position += len(chunk)
     return len(ids), True
+
+
+def handover_chunks(ids: list[int]) -> list[list[int]]:
+    """The claimed ids as the messages that carry them: `OUTBOX_HANDOVER_CHUNK` ids at most
+    each, and a batch that would fill fewer than `OUTBOX_HANDOVER_SPREAD` messages split evenly
+    into that many, so one incident's fan-out is sent by that many worker processes at once,
+    not by one while the others wait."""
+    spread = -(-len(ids) // settings.OUTBOX_HANDOVER_SPREAD)  # ceiling division
+    size = max(1, min(settings.OUTBOX_HANDOVER_CHUNK, spread))
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
 # PostgreSQL: claim and stamp in one statement (one round trip, its own transaction).

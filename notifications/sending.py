@@ -255,6 +255,9 @@ class _LateRecorder:
             with contextlib.suppress(queue.Empty):
                 pending |= self.incoming.get(block=not pending)  # wait for work only when idle
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if done and pending:  # as in the task: a round records what finished together
+                more, pending = wait(pending, timeout=settings.DELIVERY_RECORD_GATHER_MS / 1000)
+                done |= more
             if done:
                 try:
                     close_old_connections()

@@ -13,7 +13,7 @@ from districts.models import Channel, OnCall
 from notifications import sms
 from notifications.models import Delivery
 from notifications.outbox import due_deliveries
-from notifications.relay import deliveries_recover
+from notifications.relay import deliveries_recover, handover_chunks
 from tests.workers import incident_notify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # sqlite: also on the embedded default
@@ -89,3 +89,25 @@ def test_a_delivery_with_no_message_to_send_dies_instead_of_retrying_forever(wor
     assert delivery_attempt(delivery_id=orphan.pk) == "dead"
     orphan.refresh_from_db()
     assert orphan.attempts == 1 and "no incident.notified message" in orphan.last_error
+
+
+
+def _sizes(count: int) -> list[int]:
+    return [len(chunk) for chunk in handover_chunks(list(range(count)))]
+
+
+def test_a_burst_goes_out_in_full_chunks_and_one_delivery_in_one_message(settings):
+    settings.OUTBOX_HANDOVER_CHUNK, settings.OUTBOX_HANDOVER_SPREAD = 25, 2
+    assert _sizes(200) == [25] * 8
+    assert _sizes(65) == [25, 25, 15]
+    assert _sizes(1) == [1]
+    assert handover_chunks([]) == []
+
+
+def test_one_incidents_fan_out_is_split_evenly_over_the_worker_processes(settings):
+    settings.OUTBOX_HANDOVER_CHUNK, settings.OUTBOX_HANDOVER_SPREAD = 40, 2
+    assert _sizes(65) == [33, 32]  # both worker processes send at once
+    assert _sizes(200) == [40] * 5
+    settings.OUTBOX_HANDOVER_SPREAD = 3
+    assert _sizes(65) == [22, 22, 21]
+    assert [i for chunk in handover_chunks(list(range(65))) for i in chunk] == list(range(65))  # none lost
