@@ -3,7 +3,10 @@ FROM python:3.12-slim
 
 # Production settings unless told otherwise (the settings refuse to start without a strong
 # SECRET_KEY or SECRET_KEY_FILE, and ALLOWED_HOSTS).
+# MALLOC_ARENA_MAX=2: glibc gives every thread that allocates an arena of its own; the worker's
+# sending threads would each keep one (docs/operations.md "Memory").
 ENV DEBUG=false \
+    MALLOC_ARENA_MAX=2 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     UV_PYTHON_DOWNLOADS=never \

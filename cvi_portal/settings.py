@@ -358,9 +358,9 @@ DUTY_DESK_EMAIL = env_str("DUTY_DESK_EMAIL")
 OUTBOX_RETRY_BASE_MS = env_int("OUTBOX_RETRY_BASE_MS", 10_000)
 OUTBOX_HANDOVER_TIMEOUT = env_int("OUTBOX_HANDOVER_TIMEOUT", 15)
 OUTBOX_SENDING_TIMEOUT = env_int("OUTBOX_SENDING_TIMEOUT", 60)
-# One Celery message carries at most this many deliveries; its worker sends them concurrently.
-# A smaller batch (one incident's fan-out) is split evenly over SPREAD messages, so that many
-# worker processes share it: the Procfile's worker runs two.
+# One Celery message carries this many deliveries; its worker sends them concurrently. A batch
+# that SPREAD worker processes can start at once (DELIVERY_SEND_THREADS each: one incident's
+# fan-out) is split evenly over SPREAD messages instead: the Procfile's worker runs two.
 OUTBOX_HANDOVER_CHUNK = env_int("OUTBOX_HANDOVER_CHUNK", 25, minimum=1)
 OUTBOX_HANDOVER_SPREAD = env_int("OUTBOX_HANDOVER_SPREAD", 2, minimum=1)
 
@@ -370,7 +370,7 @@ OUTBOX_HANDOVER_SPREAD = env_int("OUTBOX_HANDOVER_SPREAD", 2, minimum=1)
 # hold at once in a process, and the circuit: after this many timeouts in a row a receiver is
 # paused this long (doubling, up to an hour). A batch's sends must end well inside
 # OUTBOX_SENDING_TIMEOUT, or the relay hands them over again.
-DELIVERY_SEND_THREADS = env_int("DELIVERY_SEND_THREADS", 32, minimum=1)
+DELIVERY_SEND_THREADS = env_int("DELIVERY_SEND_THREADS", 40, minimum=1)
 DELIVERY_SEND_DEADLINE = env_int("DELIVERY_SEND_DEADLINE", 10, minimum=1)
 DELIVERY_LANE_LIMIT = env_int("DELIVERY_LANE_LIMIT", 4, minimum=1)
 DELIVERY_PROVIDER_LANE_LIMIT = env_int("DELIVERY_PROVIDER_LANE_LIMIT", 24, minimum=1)

@@ -3,7 +3,7 @@
 Delivery guarantee: AT LEAST ONCE. A delivery row is written in the incident's transaction, so
 it exists if and only if the incident does. The relay claims due rows with
 `SELECT … FOR UPDATE SKIP LOCKED`, stamps `claimed_at` and, after that commit, publishes one
-Celery message per chunk of rows (at most `OUTBOX_HANDOVER_CHUNK` ids, a small batch spread over
+Celery message per chunk of rows (`OUTBOX_HANDOVER_CHUNK` ids, or a small batch spread evenly over
 `OUTBOX_HANDOVER_SPREAD` messages; each sent concurrently by one worker: notifications/sending.py).
 Every way a message can vanish (the broker is down at publish time, Redis restarts empty, a
 worker is killed before or while sending) leaves the row due or
@@ -75,12 +75,13 @@ def deliveries_hand_over(*, now: datetime | None = None, batch: int = BATCH,
 
 
 def handover_chunks(ids: list[int]) -> list[list[int]]:
-    """The claimed ids as the messages that carry them: `OUTBOX_HANDOVER_CHUNK` ids at most
-    each, and a batch that would fill fewer than `OUTBOX_HANDOVER_SPREAD` messages split evenly
-    into that many, so one incident's fan-out is sent by that many worker processes at once,
-    not by one while the others wait."""
+    """The claimed ids as the messages that carry them. A batch that `OUTBOX_HANDOVER_SPREAD`
+    worker processes can start at once (each its `DELIVERY_SEND_THREADS`) is split evenly into
+    that many messages: one incident's fan-out is sent by them all together, not by one while
+    the others wait for it to let go. A larger batch (a burst) goes in messages of
+    `OUTBOX_HANDOVER_CHUNK`."""
     spread = -(-len(ids) // settings.OUTBOX_HANDOVER_SPREAD)  # ceiling division
-    size = max(1, min(settings.OUTBOX_HANDOVER_CHUNK, spread))
+    size = max(1, spread if spread <= settings.DELIVERY_SEND_THREADS else settings.OUTBOX_HANDOVER_CHUNK)
     return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 

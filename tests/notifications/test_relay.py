@@ -92,22 +92,23 @@ def test_a_delivery_with_no_message_to_send_dies_instead_of_retrying_forever(wor
 
 
 
+
 def _sizes(count: int) -> list[int]:
     return [len(chunk) for chunk in handover_chunks(list(range(count)))]
 
 
-def test_a_burst_goes_out_in_full_chunks_and_one_delivery_in_one_message(settings):
-    settings.OUTBOX_HANDOVER_CHUNK, settings.OUTBOX_HANDOVER_SPREAD = 25, 2
-    assert _sizes(200) == [25] * 8
-    assert _sizes(65) == [25, 25, 15]
+def test_one_incidents_fan_out_is_split_evenly_over_the_worker_processes(settings):
+    settings.OUTBOX_HANDOVER_CHUNK, settings.OUTBOX_HANDOVER_SPREAD, settings.DELIVERY_SEND_THREADS = 25, 2, 40
+    assert _sizes(65) == [33, 32]  # five organisations' fan-out: both worker processes send at once
     assert _sizes(1) == [1]
     assert handover_chunks([]) == []
-
-
-def test_one_incidents_fan_out_is_split_evenly_over_the_worker_processes(settings):
-    settings.OUTBOX_HANDOVER_CHUNK, settings.OUTBOX_HANDOVER_SPREAD = 40, 2
-    assert _sizes(65) == [33, 32]  # both worker processes send at once
-    assert _sizes(200) == [40] * 5
     settings.OUTBOX_HANDOVER_SPREAD = 3
     assert _sizes(65) == [22, 22, 21]
     assert [i for chunk in handover_chunks(list(range(65))) for i in chunk] == list(range(65))  # none lost
+
+
+def test_a_burst_goes_out_in_chunks_no_larger_than_a_process_can_start(settings):
+    settings.OUTBOX_HANDOVER_CHUNK, settings.OUTBOX_HANDOVER_SPREAD, settings.DELIVERY_SEND_THREADS = 25, 2, 40
+    assert _sizes(200) == [25] * 8
+    assert _sizes(81) == [25, 25, 25, 6]  # 41 each would be more than a process's sending threads
+    assert _sizes(80) == [40, 40]
