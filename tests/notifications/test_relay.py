@@ -91,8 +91,6 @@ def test_a_delivery_with_no_message_to_send_dies_instead_of_retrying_forever(wor
     assert orphan.attempts == 1 and "no incident.notified message" in orphan.last_error
 
 
-
-
 def _sizes(count: int) -> list[int]:
     return [len(chunk) for chunk in handover_chunks(list(range(count)))]
 
