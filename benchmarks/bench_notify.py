@@ -231,7 +231,7 @@ def report(args, results: dict, rss: dict, simple: dict, *, elapsed: float, stan
         if section := results.get(key):
             figures[name] = values = p50_p99(section["all"])
             figures[f"{key}_unsent_at_cut"] = section["unsent"]
-            figures[f"{key}_each_ms"] = [ms(value) for value in section["all"]]  # in commit order: the first is cold
+            figures[f"{key}_each_ms"] = [ms(value) for value in section["all"]]  # in commit order
             targets[f"{key}_p99_under_1000ms"] = values["p99"] < 1000 and section["unsent"] == 0
             cut = f"; {section['unsent']} still unsent after {args.fanout_wait:g} s (lower bounds)" \
                 if section["unsent"] else ""
