@@ -7,6 +7,9 @@ export UV_PROJECT_ENVIRONMENT := .venv
 UV_VERSION := 0.13.9
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cvi
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+# pytest-xdist processes for `make test`, one a core (0: none, in one process). Each has its own
+# test database and Redis database (cvi_portal/settings_test.py).
+TEST_WORKERS ?= 2
 # The ports `make demo` and `make stack` serve on. Each sets PORTAL_PORT from its own, so the
 # links in messages (SITE_URL, when not set explicitly) point at the address actually served.
 DEMO_PORT ?= 8000
@@ -54,7 +57,7 @@ test: venv
 	scripts/browser
 	scripts/pdf-libs
 	scripts/compose
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	@echo "The tests marked sqlite, again on the embedded default (SQLite, no Redis):"
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL CVI_TEST_DB=sqlite $(PY) -m pytest -m sqlite -q
 

@@ -12,6 +12,7 @@ run on the embedded default, SQLite and no Redis, with the test database in a fi
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ON_SQLITE = os.environ.get("CVI_TEST_DB") == "sqlite"
 if ON_SQLITE:
@@ -20,6 +21,15 @@ if ON_SQLITE:
 else:
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cvi")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
+    # pytest-xdist (make test runs `-n`): each worker has its own test database (pytest-django
+    # names it test_<name>_gw<N>) and here its own Redis database, the given one plus N, so one
+    # worker's cache.clear() or throttle counts never reach another's. Subprocesses a test starts
+    # read the same variable.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if _worker.startswith("gw"):
+        _url = urlsplit(os.environ["REDIS_URL"])
+        _db = (int(_url.path.strip("/") or 0) + int(_worker[2:])) % 16
+        os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{_db}"))
 
 from .settings import *  # noqa: E402,F403
 

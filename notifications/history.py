@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from core.bulk import rows_update
 from districts.models import Coverage
 
 from .models import Incident, Notification, TimelineEntry
@@ -109,13 +110,13 @@ def history_simulate(*, batch_size: int = 500) -> int:
         notifications += rows
         timeline.append(TimelineEntry(incident=incident, at=incident.entered_at, kind="incident.simulated",
                                       text=SIMULATED_NOTE))
-    Incident.objects.bulk_update(incidents, ["entered_at", "first_sent_at", "acknowledged_at", "arrived_at"],
-                                 batch_size=batch_size)
+    rows_update(Incident, incidents, ["entered_at", "first_sent_at", "acknowledged_at", "arrived_at"],
+                batch_size=batch_size)
     Notification.objects.bulk_create(notifications, batch_size=batch_size)
     # created_at is auto_now_add: the notification was created when the incident was entered.
     for notification in notifications:
         notification.created_at = notification.incident.entered_at
-    Notification.objects.bulk_update(notifications, ["created_at"], batch_size=batch_size)
+    rows_update(Notification, notifications, ["created_at"], batch_size=batch_size)
     TimelineEntry.objects.bulk_create(timeline, batch_size=batch_size)
     figures_changed((incident.occurred_at, incident.district_id) for incident in incidents)
     return len(incidents)
