@@ -55,7 +55,7 @@ class IntegrationTokenAuthentication(BaseAuthentication):
         if not raw.startswith(TOKEN_PREFIX):
             return None
         token = (IntegrationToken.objects.select_related("user", "organization", "district")
-                 .filter(key_hash=token_digest(raw)).first())
+                 .defer("district__boundary").filter(key_hash=token_digest(raw)).first())
         if token is None:
             raise AuthenticationFailed("Invalid integration token.")
         now = timezone.now()

@@ -204,13 +204,14 @@ def people_all() -> QuerySet:
     pending = Invitation.objects.filter(user=OuterRef("pk"), accepted_at__isnull=True)
     return (get_user_model().objects.filter(integration_token__isnull=True)
             .select_related("membership", "membership__district", "membership__organization", "invitation")
+            .defer("membership__district__boundary")
             .annotate(invitation_pending=Exists(pending))
             .order_by("last_name", "first_name", "username"))
 
 
 def membership_by_code(code) -> Membership | None:
     return (Membership.objects.select_related("user", "district", "organization", "user__invitation")
-            .filter(code=code).first())
+            .defer("district__boundary").filter(code=code).first())
 
 
 def organizations_active() -> QuerySet[Organization]:

@@ -157,7 +157,8 @@ def _incidents_with_details(queryset):
 
 def _incident_response(request, incident: Incident, *, code: int = status.HTTP_200_OK) -> Response:
     incident = _incidents_with_details(Incident.objects.filter(pk=incident.pk)).select_related(
-        "district", "beat", "community_area", "hospital").get()
+        "district", "beat", "community_area", "hospital").defer(
+        "district__boundary", "beat__boundary", "community_area__boundary").get()
     record_summary_view(user=request.user, notifications=incident.notifications.all(), source="api")
     if request.method == "GET":
         record_page_access(user=request.user, action="incident.viewed", obj=incident,

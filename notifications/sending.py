@@ -126,9 +126,12 @@ def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
                                                            attempts=F("attempts") + 1)
     if not claimed:
         return []
+    # Not the district's boundary: tens of kilobytes of GeoJSON a row that no message carries
+    # (loading it was most of a webhook's cost in a burst).
     return list(Delivery.objects.select_related(
         "notification__organization", "notification__incident__district", "channel", "recipient__membership",
-    ).prefetch_related("notification__incident__scenarios").filter(pk__in=claimed).order_by("id"))
+    ).defer("notification__incident__district__boundary").prefetch_related(
+        "notification__incident__scenarios").filter(pk__in=claimed).order_by("id"))
 
 
 def _admit(deliveries: list[Delivery], deferred: list[tuple], refused: list[Outcome]) -> Iterator[_Job]:

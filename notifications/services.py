@@ -105,9 +105,8 @@ def _rd_in_scope(actor, incident: Incident) -> bool:
 def _existing_by_rd(clean: CleanIncident, *, actor) -> Incident:
     """The stored incident with this RD number when its content matches and the caller may see
     it; Conflict when its content differs; ValidationError (RD_UNUSABLE) when out of scope."""
-    existing = Incident.objects.select_related("district", "beat", "community_area", "hospital").get(
-        rd_number=clean.rd_number
-    )
+    existing = Incident.objects.select_related("district", "beat", "community_area", "hospital").defer(
+        "district__boundary", "beat__boundary", "community_area__boundary").get(rd_number=clean.rd_number)
     if not _rd_in_scope(actor, existing):
         raise ValidationError({"rd_number": [str(RD_UNUSABLE)]})
     if stored_fingerprint(existing) != clean.fingerprint():

@@ -154,8 +154,8 @@ def team_visible_to(user) -> list[Membership] | None:
     a commander the CPD members of their district. None for anyone else."""
     scope = scope_of(user)
     roles = list(Pathway.objects.values_list("role", flat=True))
-    members = Membership.objects.filter(role__in=roles, user__is_active=True).select_related("user", "district",
-                                                                                             "organization")
+    members = (Membership.objects.filter(role__in=roles, user__is_active=True)
+               .select_related("user", "district", "organization").defer("district__boundary"))
     if scope.is_admin:
         return list(members.order_by("role", "user__username"))
     if scope.role == Role.CPD_COMMANDER:

@@ -24,6 +24,7 @@ from districts.geo import locate
 from districts.loaders import load_partners
 from districts.models import Channel, CommunityArea, Coverage, Membership, OnCall, Organization, Role
 from notifications.models import Delivery, Notification
+from notifications.sending import deliveries_claim
 from notifications.services import incident_correct, incident_create
 from protocols.services_playbooks import load_playbooks
 from tests.conftest import ENGLEWOOD_POINT
@@ -89,6 +90,13 @@ def shooting(**overrides) -> dict:
 def statements(capture) -> str:
     counts = Counter(" ".join(query["sql"].split())[:110] for query in capture.captured_queries)
     return "\n".join(f"{count} × {sql}" for sql, count in counts.most_common())
+
+
+def boundaries_read(capture) -> list[str]:
+    """The statements that read a district's, beat's or community area's boundary: tens of
+    kilobytes of GeoJSON a row, which no intake answer and no message shows."""
+    return [" ".join(query["sql"].split())[:200] for query in capture.captured_queries
+            if '."boundary"' in query["sql"] and query["sql"].lstrip().upper().startswith("SELECT")]
 
 
 def counted_create(actor, **overrides):
@@ -186,6 +194,7 @@ def test_an_api_post_of_the_incident_stays_within_its_budget(client, cpd_user, c
     assert len(answer.json()["notifications"]) > 3
     assert len(capture) <= API_POST_BUDGET, (
         f"POST /api/v1/incidents/ took {len(capture)} statements (budget {API_POST_BUDGET}):\n{statements(capture)}")
+    assert not boundaries_read(capture)
 
 
 def test_the_incident_form_stays_within_its_budget(client, cpd_user, covered_englewood):
@@ -202,3 +211,18 @@ def test_the_incident_form_stays_within_its_budget(client, cpd_user, covered_eng
     assert Notification.objects.filter(incident__block="6300 S HALSTED ST").count() > 3
     assert len(capture) <= FORM_POST_BUDGET, (
         f"The incident form's POST took {len(capture)} statements (budget {FORM_POST_BUDGET}):\n{statements(capture)}")
+    assert not boundaries_read(capture)
+
+
+def test_the_worker_loads_a_fan_out_for_sending_without_any_boundary(cpd_user, covered_englewood):
+    covered_englewood(0)
+    incident, _ = counted_create(cpd_user)
+    ids = list(Delivery.objects.filter(notification__incident=incident).exclude(kind=Channel.Kind.IN_APP)
+               .values_list("id", flat=True))
+
+    with CaptureQueriesContext(connection) as capture:
+        claimed = deliveries_claim(delivery_ids=ids)
+
+    assert len(claimed) == len(ids) > 10
+    assert all(d.notification.incident.district.number == "007" for d in claimed)
+    assert not boundaries_read(capture), boundaries_read(capture)
