@@ -21,7 +21,7 @@ class DistrictField(serializers.Field):
             number = normalise_district(data)
         except ValueError:
             self.fail("invalid")
-        district = District.objects.filter(number=number).first()
+        district = District.objects.defer("boundary").filter(number=number).first()
         if district is None:
             self.fail("unknown", number=number)
         return district

@@ -71,7 +71,7 @@ def _districts(user, numbers: list[str]) -> list[District] | None:
         missing = sorted(set(numbers) - {d.number for d in found})
         raise BadRequest(_("There is no district %(number)s.") % {"number": ", ".join(missing)}, status=404)
     if not scope.is_analyst and {d.pk for d in found} != {scope.district_id}:
-        own = District.objects.get(pk=scope.district_id)
+        own = District.objects.defer("boundary").get(pk=scope.district_id)
         raise BadRequest(_("You may see the reports of %(district)s only.") % {"district": report.district_label(own)},
                          status=403)
     return found
@@ -143,7 +143,7 @@ def _versions_for(user, month: Month):
         "published_by").order_by("scope", "-version")
     if scope.is_analyst:
         return versions
-    own = District.objects.get(pk=scope.district_id)
+    own = District.objects.defer("boundary").get(pk=scope.district_id)
     return versions.filter(scope=report.report_scope([own]))
 
 
