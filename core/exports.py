@@ -26,6 +26,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from .imports import imported
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -76,14 +78,12 @@ def csv_lines(rows: Iterable[Iterable], *, zone: tzinfo) -> Iterator[str]:
 def xlsx_bytes(rows: Iterable[Iterable], *, zone: tzinfo, title: str = "Export") -> bytes:
     """An XLSX workbook with one sheet (`title`, at most 31 characters), every cell made safe;
     the first row is frozen as the header."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    workbook = Workbook(write_only=True)
+    workbook = imported("openpyxl").Workbook(write_only=True)
+    illegal = imported("openpyxl.cell.cell").ILLEGAL_CHARACTERS_RE
     sheet = workbook.create_sheet(title=title[:31])
     sheet.freeze_panes = "A2"
     for row in rows:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) if isinstance(cell, str) else cell
+        sheet.append([illegal.sub("", cell) if isinstance(cell, str) else cell
                       for cell in spreadsheet_row(row, zone=zone)])
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -5,12 +5,16 @@ is then a tree query plus one or two exact containment tests (a few microseconds
 `reset()` drops the cache after the geography is reloaded.
 
 shapely (with numpy, about 12 MB of every process that imports it) is imported where a lookup
-first needs it: the web loads it with its first point, and the relay and the worker, which
-import this module through the services but never look a point up, do not carry it.
+first needs it (through `core.imports.imported`, one thread at a time: gunicorn's threads
+importing it at once leave it broken): the web loads it with its first point, and the relay and
+the worker, which import this module through the services but never look a point up, do not
+carry it.
 """
 
 from dataclasses import dataclass
 from functools import cache
+
+from core.imports import imported
 
 from .models import Beat, CommunityArea, District
 
@@ -27,8 +31,8 @@ class Place:
 
 class _Layer:
     def __init__(self, rows: list[tuple[object, dict]]):
-        import shapely
-        from shapely.geometry import shape
+        shapely = imported("shapely")
+        shape = imported("shapely.geometry").shape
 
         self.keys = [key for key, _ in rows]
         self.geoms = [shape(geometry) for _, geometry in rows]
@@ -71,8 +75,8 @@ def community_areas_in_district(district_number: str, min_share: float = 0.02) -
     boundary = District.objects.filter(number=district_number).values_list("boundary", flat=True).first()
     if not boundary:
         return ()
-    import shapely
-    from shapely.geometry import shape
+    shapely = imported("shapely")
+    shape = imported("shapely.geometry").shape
 
     _, areas, _ = _layers()
     district = shape(boundary)
@@ -96,10 +100,10 @@ def locate(latitude: float, longitude: float) -> Place | None:
     """
     if not in_chicago_bounds(latitude, longitude):
         return None
-    from shapely.geometry import Point
+    point_at = imported("shapely.geometry").Point
 
     beats, areas, beat_district = _layers()
-    point = Point(longitude, latitude)
+    point = point_at(longitude, latitude)
     area = areas.find(point)
     if area is None:
         return None

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from core.imports import imported
+
 from .models import CommunityArea, Coverage, District, Organization
 
 WIDTH = 640
@@ -83,7 +85,7 @@ def coverage_map(district: District, organizations: list[Organization], area_num
     numbered in `area_numbers` (their part inside the district). None without a boundary."""
     if not district.boundary:
         return None
-    from shapely.geometry import shape  # where a map is drawn: see districts/geo.py on shapely's weight
+    shape = imported("shapely.geometry").shape  # where a map is drawn: see districts/geo.py on shapely's weight
 
     outline = shape(district.boundary).buffer(0)
     projection = _Projection(outline.bounds)

@@ -27,6 +27,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from core.dates import month_of
+from core.imports import imported
 from core.suppression import is_small, suppress
 from districts.models import District
 
@@ -339,10 +340,11 @@ def render_document(context: dict) -> str:
 
 def render_pdf(document: str, *, base_url: str | None = None) -> bytes:
     """The document as a Letter-size PDF (WeasyPrint; fonts DejaVu)."""
-    from weasyprint import HTML  # a second's import: only where a PDF is made
-    from weasyprint.urls import URLFetcher
+    # A second's import, only where a PDF is made; one thread at a time (core/imports.py).
+    html = imported("weasyprint").HTML
+    fetcher_of = imported("weasyprint.urls").URLFetcher
 
     # The document is self-contained: data: URLs only, so no text in it can make the renderer
     # reach the network or the file system.
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=document, base_url=base_url or settings.SITE_URL + "/", url_fetcher=fetcher).write_pdf()
+    fetcher = fetcher_of(allowed_protocols={"data"})
+    return html(string=document, base_url=base_url or settings.SITE_URL + "/", url_fetcher=fetcher).write_pdf()
