@@ -2,11 +2,12 @@
 
 Every outcome is recorded only on a row still `sending`: a run that outlived the sending
 timeout finds its row given back and perhaps sent by another worker, and must not undo that.
-A batch's outcomes are recorded together (`outcomes_record`): on PostgreSQL the sent rows and
-their timeline lines in one statement, the rows to retry and theirs in another, whatever the
-batch's size. Sent (or delivered, when the transport's answer confirms receipt); failed with a
-retry time (exponential backoff with jitter, kept in the row); or dead after the last attempt,
-which queues the organisation's fallback channel and raises the ops alert. `deliveries_defer`
+A batch's outcomes are recorded together (`outcomes_record`): on PostgreSQL the sent rows, their
+timeline lines, the clocks they start and their months' stamps in one statement, the rows to
+retry and their lines in another, whatever the batch's size. Sent (or delivered, when the
+transport's answer confirms receipt); failed with a retry time (exponential backoff with
+jitter, kept in the row); or dead after the last attempt, which queues the organisation's
+fallback channel and raises the ops alert. `deliveries_defer`
 puts rows back untried (a busy lane, an open circuit: lanes.py).
 
 A follow-up reminder (no notification) records its outcome on the row only: no clock, no
@@ -31,7 +32,8 @@ from districts.models import Channel
 from .exceptions import TransportError
 from .models import Delivery
 from .outbox import fallback_delivery_create, outbox_signal
-from .timeline import delivery_label, send_clocks_start, send_clocks_start_many, timeline_add
+from .stamps import stamp_keys, stamp_token
+from .timeline import delivery_label, incident_months, send_clocks_start, send_clocks_start_many, timeline_add
 
 logger = logging.getLogger(__name__)
 
@@ -79,24 +81,65 @@ def outcomes_record(outcomes: list[Outcome]) -> dict[int, str]:
     return results
 
 
-# PostgreSQL: a batch's outcomes and their timeline lines in one statement (one round trip,
-# atomic on its own); a line is written only for a row this run moved out of `sending`.
+# PostgreSQL: a round of sends recorded in one statement (one round trip, atomic on its own):
+# the rows this run moves out of `sending`, their timeline lines, the clocks of their
+# notifications and incidents that start with this send (each only once; a status only moves
+# forward: pending → sent → delivered), and the stamps of the incidents' months. A clock, a line
+# or a stamp is written only for a row this run recorded.
 _SENT_SQL = """
-WITH v(id, status, delivered_at, provider_id, incident, notification, text) AS (VALUES {rows}),
+WITH k(now, token) AS (VALUES (%s::timestamptz, %s::varchar)),
+v(id, status, delivered_at, provider_id, incident, notification, text, confirmed) AS (VALUES {rows}),
 sent AS (
     UPDATE notifications_delivery d
-    SET status = v.status, sent_at = %s, delivered_at = v.delivered_at, provider_id = v.provider_id, last_error = ''
-    FROM v WHERE d.id = v.id AND d.status = 'sending'
+    SET status = v.status, sent_at = k.now, delivered_at = v.delivered_at, provider_id = v.provider_id,
+        last_error = ''
+    FROM v, k WHERE d.id = v.id AND d.status = 'sending'
     RETURNING d.id
 ),
 line AS (
     INSERT INTO notifications_timelineentry (incident_id, notification_id, delivery_id, at, kind, text)
-    SELECT v.incident, v.notification, v.id, %s, 'delivery.sent', v.text FROM v JOIN sent ON sent.id = v.id
+    SELECT v.incident, v.notification, v.id, k.now, 'delivery.sent', v.text FROM v JOIN sent ON sent.id = v.id, k
     WHERE v.incident IS NOT NULL
-)
+),
+started AS (
+    SELECT v.notification, v.incident, bool_or(v.confirmed) AS confirmed FROM v JOIN sent ON sent.id = v.id
+    WHERE v.notification IS NOT NULL GROUP BY v.notification, v.incident
+),
+notification_clocks AS (
+    UPDATE notifications_notification n
+    SET first_sent_at = COALESCE(n.first_sent_at, k.now),
+        first_confirmed_at = CASE WHEN s.confirmed THEN COALESCE(n.first_confirmed_at, k.now)
+                                  ELSE n.first_confirmed_at END,
+        status = CASE WHEN n.status = 'pending' AND s.confirmed THEN 'delivered'
+                      WHEN n.status = 'pending' THEN 'sent'
+                      WHEN n.status = 'sent' AND s.confirmed THEN 'delivered'
+                      ELSE n.status END,
+        status_at = CASE WHEN n.status = 'pending' OR (n.status = 'sent' AND s.confirmed) THEN k.now
+                         ELSE n.status_at END
+    FROM started s, k
+    WHERE n.id = s.notification AND (n.first_sent_at IS NULL OR n.status = 'pending'
+                                     OR (s.confirmed AND (n.first_confirmed_at IS NULL OR n.status = 'sent')))
+),
+incident_clocks AS (
+    UPDATE notifications_incident i
+    SET first_sent_at = COALESCE(i.first_sent_at, k.now),
+        first_confirmed_at = CASE WHEN s.confirmed THEN COALESCE(i.first_confirmed_at, k.now)
+                                  ELSE i.first_confirmed_at END
+    FROM (SELECT incident, bool_or(confirmed) AS confirmed FROM started WHERE incident IS NOT NULL
+          GROUP BY incident) s, k
+    WHERE i.id = s.incident AND (i.first_sent_at IS NULL OR (s.confirmed AND i.first_confirmed_at IS NULL))
+){stamps}
 SELECT id FROM sent
 """
-_SENT_ROW = "(%s::bigint, %s::varchar, %s::timestamptz, %s::varchar, %s::bigint, %s::bigint, %s::varchar)"
+_SENT_ROW = ("(%s::bigint, %s::varchar, %s::timestamptz, %s::varchar, %s::bigint, %s::bigint, %s::varchar,"
+             " %s::boolean)")
+_SENT_STAMPS = """,
+stamp AS (
+    INSERT INTO notifications_figuresstamp (month, district_id, token, changed_at)
+    SELECT m.month, m.district, k.token, k.now FROM (VALUES {rows}) m(month, district), k
+    ON CONFLICT (month, district_id) DO UPDATE SET token = EXCLUDED.token, changed_at = EXCLUDED.changed_at
+)"""
+_STAMP_ROW = "(%s::date, %s::bigint)"
 
 _RETRY_SQL = """
 WITH v(id, next_at, error, incident, notification, text) AS (VALUES {rows}),
@@ -128,18 +171,18 @@ def _incident_of(delivery: Delivery) -> tuple[int | None, int | None]:
 
 
 def deliveries_sent_record(outcomes: list[Outcome]) -> set[int]:
-    """Mark deliveries sent (delivered when the transport's answer confirms receipt), after
-    starting their notifications' and incidents' clocks where this is their first send
-    (idempotent, so a crash in between leaves the clocks no later than the send). claimed_at
-    stays: when the successful attempt started. Returns the ids this run recorded."""
+    """Mark deliveries sent (delivered when the transport's answer confirms receipt) and start
+    their notifications' and incidents' clocks where this is their first send (together: on
+    PostgreSQL one statement, on SQLite the clocks first, so a crash in between leaves them no
+    later than the send). claimed_at stays: when the successful attempt started. Returns the
+    ids this run recorded."""
     now = timezone.now()
-    for confirmed in (False, True):
-        # Only notifications (as loaded) without these clocks: later sends write nothing.
-        starting = {o.delivery.notification_id: o.delivery.notification for o in outcomes
-                    if o.confirmed == confirmed and o.delivery.notification
-                    and (o.delivery.notification.first_sent_at is None
-                         or (confirmed and o.delivery.notification.first_confirmed_at is None))}
-        send_clocks_start_many(list(starting.values()), now, confirmed=confirmed)
+    # Only notifications (as loaded) without these clocks: later sends write nothing.
+    starting = {confirmed: {o.delivery.notification_id: o.delivery.notification for o in outcomes
+                            if o.confirmed == confirmed and o.delivery.notification
+                            and (o.delivery.notification.first_sent_at is None
+                                 or (confirmed and o.delivery.notification.first_confirmed_at is None))}
+                for confirmed in (False, True)}
     drills = [o.delivery.channel_id for o in outcomes
               if o.delivery.purpose == Delivery.Purpose.DRILL and o.delivery.channel_id]
     if drills:
@@ -147,8 +190,15 @@ def deliveries_sent_record(outcomes: list[Outcome]) -> set[int]:
     if connection.vendor == "postgresql":
         rows = [(o.delivery.pk, str(Delivery.Status.DELIVERED if o.confirmed else Delivery.Status.SENT),
                  now if o.confirmed else None, o.provider_id[:128], *_incident_of(o.delivery),
-                 f"{delivery_label(o.delivery)} sent"[:300]) for o in outcomes]
-        return _values_run(_SENT_SQL, _SENT_ROW, rows, [now, now])
+                 f"{delivery_label(o.delivery)} sent"[:300], o.confirmed) for o in outcomes]
+        stamps = stamp_keys(incident_months([*starting[False].values(), *starting[True].values()]))
+        sql = _SENT_SQL.format(rows=", ".join([_SENT_ROW] * len(rows)), stamps=_SENT_STAMPS.format(
+            rows=", ".join([_STAMP_ROW] * len(stamps))) if stamps else "")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now, stamp_token(), *(v for r in rows for v in r), *(v for r in stamps for v in r)])
+            return {found[0] for found in cursor.fetchall()}
+    for confirmed, notifications in starting.items():
+        send_clocks_start_many(list(notifications.values()), now, confirmed=confirmed)
     recorded = set()
     for o in outcomes:
         with transaction.atomic():

@@ -69,13 +69,18 @@ def send_clocks_start_many(notifications: list[Notification], at: datetime, *, c
     Notification.objects.filter(pk__in={n.pk for n in notifications}).update(**changes)
     incident_ids = {n.incident_id for n in notifications if n.incident_id}
     if incident_ids:
-        incidents = Incident.objects.filter(pk__in=incident_ids)
-        incidents.update(**incident_changes)
-        with_incident = [n for n in notifications if n.incident_id]
-        if all(Notification.incident.is_cached(n) for n in with_incident):  # the sending path loads them
-            figures_changed((n.incident.occurred_at, n.incident.district_id) for n in with_incident)
-        else:
-            figures_changed(incidents.values_list("occurred_at", "district_id"))
+        Incident.objects.filter(pk__in=incident_ids).update(**incident_changes)
+        figures_changed(incident_months(notifications))
+
+
+def incident_months(notifications: list[Notification]) -> list[tuple[datetime, int]]:
+    """(occurred_at, district id) of these notifications' incidents, for their figures'
+    stamps: from the incidents already loaded (the sending path loads them), else one query."""
+    with_incident = [n for n in notifications if n.incident_id]
+    if all(Notification.incident.is_cached(n) for n in with_incident):
+        return [(n.incident.occurred_at, n.incident.district_id) for n in with_incident]
+    return list(Incident.objects.filter(pk__in={n.incident_id for n in with_incident})
+                .values_list("occurred_at", "district_id"))
 
 
 def response_clocks_refresh(incident_id: int | None) -> None:
