@@ -1,8 +1,11 @@
 """The relay's bookkeeping in-process: who is due, what is stale, what comes back. The same
 relay as a real process, with a real worker, is in test_relay_worker.py and test_faults.py."""
 
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +17,7 @@ from notifications import sms
 from notifications.models import Delivery
 from notifications.outbox import due_deliveries
 from notifications.relay import deliveries_recover, handover_chunks
-from tests.workers import incident_notify
+from tests.workers import free_port, incident_notify, process_env
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # sqlite: also on the embedded default
 
@@ -110,3 +113,25 @@ def test_a_burst_goes_out_in_chunks_no_larger_than_a_process_can_start(settings)
     assert _sizes(200) == [25] * 8
     assert _sizes(81) == [25, 25, 25, 6]  # 41 each would be more than a process's sending threads
     assert _sizes(80) == [40, 40]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+RELAY_START = """
+import sys
+import django
+django.setup()
+from notifications.relay import broker_client_load
+broker_client_load()
+print("kombu.transport.redis" in sys.modules, "redis" in sys.modules)
+"""
+
+
+def test_the_relay_loads_the_brokers_client_at_start_without_connecting():
+    """The first hand-over after a deploy would otherwise wait for kombu's transport and the
+    Redis client to import; and the relay must start while Redis is down (nothing listens on
+    the port given here)."""
+    env = process_env(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    ran = subprocess.run([sys.executable, "-c", RELAY_START], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.split()[-2:] == ["True", "True"], ran.stdout
