@@ -11,6 +11,7 @@ the worker, which import this module through the services but never look a point
 carry it.
 """
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,6 +21,7 @@ from .models import Beat, CommunityArea, District
 
 # Chicago's extent with a margin; anything outside is rejected before the tree query.
 CHICAGO_BOUNDS = (-87.95, 41.64, -87.52, 42.03)
+BOUNDARIES_AT_ONCE = 16
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,16 @@ class Place:
 
 
 class _Layer:
-    def __init__(self, rows: list[tuple[object, dict]]):
+    def __init__(self, rows: Iterable[tuple[object, dict]]):
         shapely = imported("shapely")
         shape = imported("shapely.geometry").shape
 
-        self.keys = [key for key, _ in rows]
-        self.geoms = [shape(geometry) for _, geometry in rows]
-        for geom in self.geoms:
+        self.keys, self.geoms = [], []
+        for key, geometry in rows:  # one boundary at a time (see _layers)
+            geom = shape(geometry)
             shapely.prepare(geom)
+            self.keys.append(key)
+            self.geoms.append(geom)
         self.tree = shapely.STRtree(self.geoms)
 
     def find(self, point):
@@ -48,16 +52,19 @@ class _Layer:
 
 @cache
 def _layers() -> tuple[_Layer, _Layer, dict[str, str]]:
-    beats = Beat.objects.filter(boundary__isnull=False).select_related("district").only(
-        "number", "boundary", "district__number"
-    )
-    areas = CommunityArea.objects.filter(boundary__isnull=False).only("number", "boundary")
-    beat_district = {beat.number: beat.district.number for beat in beats}
-    return (
-        _Layer([(beat.number, beat.boundary) for beat in beats]),
-        _Layer([(area.number, area.boundary) for area in areas]),
-        beat_district,
-    )
+    """The beats' and community areas' trees, read a few boundaries at a time: a boundary's
+    decoded GeoJSON is several times the size of its shape, and holding every one at once put
+    about 16 MB on the peak memory of the web process that placed its first point."""
+    beat_district: dict[str, str] = {}
+
+    def beats() -> Iterator[tuple[str, dict]]:
+        for number, boundary, district in Beat.objects.filter(boundary__isnull=False).values_list(
+                "number", "boundary", "district__number").iterator(chunk_size=BOUNDARIES_AT_ONCE):
+            beat_district[number] = district
+            yield number, boundary
+
+    areas = CommunityArea.objects.filter(boundary__isnull=False).values_list("number", "boundary")
+    return _Layer(beats()), _Layer(areas.iterator(chunk_size=BOUNDARIES_AT_ONCE)), beat_district
 
 
 def reset() -> None:
