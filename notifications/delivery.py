@@ -7,8 +7,8 @@ timeline lines, the clocks they start and their months' stamps in one statement,
 retry and their lines in another, whatever the batch's size. Sent (or delivered, when the
 transport's answer confirms receipt); failed with a retry time (exponential backoff with
 jitter, kept in the row); or dead after the last attempt, which queues the organisation's
-fallback channel and raises the ops alert. `deliveries_defer`
-puts rows back untried (a busy lane, an open circuit: lanes.py).
+fallback channel and raises the ops alert. `deliveries_defer` puts rows back untried (a busy
+lane, an open circuit: lanes.py).
 
 A follow-up reminder (no notification) records its outcome on the row only: no clock, no
 timeline and no fallback channel.
@@ -16,6 +16,7 @@ timeline and no fallback channel.
 
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,9 +31,9 @@ from audit.services import audit_log
 from districts.models import Channel
 
 from .exceptions import TransportError
-from .models import Delivery
+from .models import Delivery, Notification
 from .outbox import fallback_delivery_create, outbox_signal
-from .stamps import stamp_keys, stamp_token
+from .stamps import month_start
 from .timeline import delivery_label, incident_months, send_clocks_start, send_clocks_start_many, timeline_add
 
 logger = logging.getLogger(__name__)
@@ -133,13 +134,18 @@ SELECT id FROM sent
 """
 _SENT_ROW = ("(%s::bigint, %s::varchar, %s::timestamptz, %s::varchar, %s::bigint, %s::bigint, %s::varchar,"
              " %s::boolean)")
+# The months (Chicago time, computed in Python: stamps.month_start) of the incidents whose clocks
+# may start, stamped for those this run recorded a send of, in one order (no deadlock between
+# two workers stamping the same months).
 _SENT_STAMPS = """,
 stamp AS (
     INSERT INTO notifications_figuresstamp (month, district_id, token, changed_at)
-    SELECT m.month, m.district, k.token, k.now FROM (VALUES {rows}) m(month, district), k
+    SELECT DISTINCT m.month, m.district, k.token, k.now
+    FROM (VALUES {rows}) m(month, district, incident) JOIN started s ON s.incident = m.incident, k
+    ORDER BY m.month, m.district
     ON CONFLICT (month, district_id) DO UPDATE SET token = EXCLUDED.token, changed_at = EXCLUDED.changed_at
 )"""
-_STAMP_ROW = "(%s::date, %s::bigint)"
+_STAMP_ROW = "(%s::date, %s::bigint, %s::bigint)"
 
 _RETRY_SQL = """
 WITH v(id, next_at, error, incident, notification, text) AS (VALUES {rows}),
@@ -170,45 +176,57 @@ def _incident_of(delivery: Delivery) -> tuple[int | None, int | None]:
     return (notification.incident_id if notification else None), (notification.pk if notification else None)
 
 
+def _clocks_starting(outcomes: list[Outcome]) -> dict[bool, list[Notification]]:
+    """The notifications (as loaded) whose clocks these sends may start, unconfirmed and
+    confirmed: later sends of a notification write no clock."""
+    starting: dict[bool, dict[int, Notification]] = {False: {}, True: {}}
+    for o in outcomes:
+        notification = o.delivery.notification
+        if notification and (notification.first_sent_at is None
+                             or (o.confirmed and notification.first_confirmed_at is None)):
+            starting[o.confirmed][notification.pk] = notification
+    return {confirmed: list(notifications.values()) for confirmed, notifications in starting.items()}
+
+
 def deliveries_sent_record(outcomes: list[Outcome]) -> set[int]:
     """Mark deliveries sent (delivered when the transport's answer confirms receipt) and start
-    their notifications' and incidents' clocks where this is their first send (together: on
-    PostgreSQL one statement, on SQLite the clocks first, so a crash in between leaves them no
-    later than the send). claimed_at stays: when the successful attempt started. Returns the
-    ids this run recorded."""
+    the clocks of their notifications and incidents where this is their first send, together
+    (on PostgreSQL one statement, on SQLite one transaction), for the rows this run recorded
+    only. claimed_at stays: when the successful attempt started. Returns the ids this run
+    recorded."""
     now = timezone.now()
-    # Only notifications (as loaded) without these clocks: later sends write nothing.
-    starting = {confirmed: {o.delivery.notification_id: o.delivery.notification for o in outcomes
-                            if o.confirmed == confirmed and o.delivery.notification
-                            and (o.delivery.notification.first_sent_at is None
-                                 or (confirmed and o.delivery.notification.first_confirmed_at is None))}
-                for confirmed in (False, True)}
     drills = [o.delivery.channel_id for o in outcomes
               if o.delivery.purpose == Delivery.Purpose.DRILL and o.delivery.channel_id]
     if drills:
         Channel.objects.filter(pk__in=drills).update(last_drill_at=now, last_drill_ok=True)
     if connection.vendor == "postgresql":
-        rows = [(o.delivery.pk, str(Delivery.Status.DELIVERED if o.confirmed else Delivery.Status.SENT),
-                 now if o.confirmed else None, o.provider_id[:128], *_incident_of(o.delivery),
-                 f"{delivery_label(o.delivery)} sent"[:300], o.confirmed) for o in outcomes]
-        stamps = stamp_keys(incident_months([*starting[False].values(), *starting[True].values()]))
-        sql = _SENT_SQL.format(rows=", ".join([_SENT_ROW] * len(rows)), stamps=_SENT_STAMPS.format(
-            rows=", ".join([_STAMP_ROW] * len(stamps))) if stamps else "")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [now, stamp_token(), *(v for r in rows for v in r), *(v for r in stamps for v in r)])
-            return {found[0] for found in cursor.fetchall()}
-    for confirmed, notifications in starting.items():
-        send_clocks_start_many(list(notifications.values()), now, confirmed=confirmed)
+        return _sent_statement_run(outcomes, now)
     recorded = set()
-    for o in outcomes:
-        with transaction.atomic():
+    with transaction.atomic():
+        for o in outcomes:
             if Delivery.objects.filter(pk=o.delivery.pk, status=Delivery.Status.SENDING).update(
                     status=Delivery.Status.DELIVERED if o.confirmed else Delivery.Status.SENT, sent_at=now,
                     delivered_at=now if o.confirmed else None, provider_id=o.provider_id[:128], last_error=""):
                 recorded.add(o.delivery.pk)
                 timeline_add(notification=o.delivery.notification, delivery=o.delivery, kind="delivery.sent",
                              at=now, text=f"{delivery_label(o.delivery)} sent")
+        for confirmed, notifications in _clocks_starting([o for o in outcomes if o.delivery.pk in recorded]).items():
+            send_clocks_start_many(notifications, now, confirmed=confirmed)
     return recorded
+
+
+def _sent_statement_run(outcomes: list[Outcome], now: datetime) -> set[int]:
+    rows = [(o.delivery.pk, str(Delivery.Status.DELIVERED if o.confirmed else Delivery.Status.SENT),
+             now if o.confirmed else None, o.provider_id[:128], *_incident_of(o.delivery),
+             f"{delivery_label(o.delivery)} sent"[:300], o.confirmed) for o in outcomes]
+    starting = _clocks_starting(outcomes)
+    stamps = [(month_start(at), district, incident)
+              for incident, (at, district) in incident_months(starting[False] + starting[True]).items()]
+    sql = _SENT_SQL.format(rows=", ".join([_SENT_ROW] * len(rows)), stamps=_SENT_STAMPS.format(
+        rows=", ".join([_STAMP_ROW] * len(stamps))) if stamps else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, uuid.uuid4().hex, *(v for r in rows for v in r), *(v for r in stamps for v in r)])
+        return {found[0] for found in cursor.fetchall()}
 
 
 def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: bool) -> None:

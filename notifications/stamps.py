@@ -25,25 +25,15 @@ def month_start(moment: datetime) -> date:
     return date(*month_of(moment), 1)
 
 
-def stamp_keys(pairs: Iterable[tuple[datetime, int]]) -> list[tuple[date, int]]:
-    """The (month, district id) rows to stamp for these (occurred_at, district id) pairs, in
-    order (writers touching the same rows lock them in the same order)."""
-    return sorted({(month_start(at), district_id) for at, district_id in pairs})
-
-
-def stamp_token() -> str:
-    return uuid.uuid4().hex
-
-
 def figures_changed(pairs: Iterable[tuple[datetime, int]]) -> None:
     """Stamp the months of these (occurred_at, district id) pairs as changed."""
-    keys = stamp_keys(pairs)
+    keys = {(month_start(at), district_id) for at, district_id in pairs}
     if not keys:
         return
-    now, token = timezone.now(), stamp_token()
+    now, token = timezone.now(), uuid.uuid4().hex
     FiguresStamp.objects.bulk_create(
         [FiguresStamp(month=month, district_id=district_id, token=token, changed_at=now)
-         for month, district_id in keys],
+         for month, district_id in sorted(keys)],
         update_conflicts=True, unique_fields=["month", "district"], update_fields=["token", "changed_at"])
 
 

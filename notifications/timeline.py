@@ -70,17 +70,18 @@ def send_clocks_start_many(notifications: list[Notification], at: datetime, *, c
     incident_ids = {n.incident_id for n in notifications if n.incident_id}
     if incident_ids:
         Incident.objects.filter(pk__in=incident_ids).update(**incident_changes)
-        figures_changed(incident_months(notifications))
+        figures_changed(incident_months(notifications).values())
 
 
-def incident_months(notifications: list[Notification]) -> list[tuple[datetime, int]]:
-    """(occurred_at, district id) of these notifications' incidents, for their figures'
-    stamps: from the incidents already loaded (the sending path loads them), else one query."""
+def incident_months(notifications: list[Notification]) -> dict[int, tuple[datetime, int]]:
+    """Incident id → (occurred_at, district id) of these notifications' incidents, for their
+    figures' stamps: from the incidents already loaded (the sending path loads them), else one
+    query."""
     with_incident = [n for n in notifications if n.incident_id]
     if all(Notification.incident.is_cached(n) for n in with_incident):
-        return [(n.incident.occurred_at, n.incident.district_id) for n in with_incident]
-    return list(Incident.objects.filter(pk__in={n.incident_id for n in with_incident})
-                .values_list("occurred_at", "district_id"))
+        return {n.incident_id: (n.incident.occurred_at, n.incident.district_id) for n in with_incident}
+    return {pk: (at, district) for pk, at, district in Incident.objects.filter(
+        pk__in={n.incident_id for n in with_incident}).values_list("pk", "occurred_at", "district_id")}
 
 
 def response_clocks_refresh(incident_id: int | None) -> None:

@@ -131,6 +131,7 @@ def test_the_relay_loads_the_brokers_client_at_start_without_connecting():
     Redis client to import; and the relay must start while Redis is down (nothing listens on
     the port given here)."""
     env = process_env(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    del env["DATABASE_URL"]  # nothing here reads the database (and on the SQLite run there is no server)
     ran = subprocess.run([sys.executable, "-c", RELAY_START], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=60)
     assert ran.returncode == 0, ran.stderr[-2000:]

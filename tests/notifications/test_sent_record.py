@@ -101,3 +101,22 @@ def test_a_later_send_of_a_notification_whose_clocks_started_writes_no_clock_or_
         Notification.Status.SENT, earlier, earlier)
     assert not FiguresStamp.objects.filter(district=englewood).exists()
     assert TimelineEntry.objects.filter(delivery=delivery, kind="delivery.sent").count() == 1
+
+
+def test_a_send_another_worker_already_recorded_starts_no_clock_line_or_stamp(englewood, covering_org):
+    """The row was given back and sent by another worker (this run outlived the sending
+    timeout): that worker's record started the clocks; this run writes nothing."""
+    notification = Notification.objects.create(incident=_incident(englewood), organization=covering_org)
+    delivery = _sending(notification, "+13125550101")
+    loaded = _loaded(delivery)
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENT)
+    FiguresStamp.objects.filter(district=englewood).delete()
+
+    assert deliveries_sent_record([Outcome(delivery=loaded, provider_id="SM1", confirmed=True)]) == set()
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.first_sent_at, notification.first_confirmed_at) == (
+        Notification.Status.PENDING, None, None)
+    assert Incident.objects.get(pk=notification.incident_id).first_sent_at is None
+    assert not FiguresStamp.objects.filter(district=englewood).exists()
+    assert not TimelineEntry.objects.filter(delivery=delivery).exists()
