@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -51,6 +51,8 @@ from .outbox import DUE_STATUSES
 from .transports import TRANSPORTS, Send
 
 logger = logging.getLogger(__name__)
+
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
 @dataclass
@@ -87,16 +89,31 @@ def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str]:
     return results
 
 
+# Two worker processes recording rounds of the same incident's fan-out write the same
+# notification, incident and stamp rows; PostgreSQL may pick one of them as a deadlock's victim.
+RECORD_TRIES = 3
+
+
 def _record(finished: list[Outcome]) -> dict[int, str]:
     """One round of outcomes in one transaction: statuses, timeline lines and clocks commit
-    together (one commit, not one per statement). If it fails nothing is written and the
-    rows stay `sending` until the relay gives them back."""
+    together (one commit, not one per statement). A deadlock's victim tries again at once (the
+    other writer has gone on): left unrecorded, its rows would be sent a second time after the
+    sending timeout. If it still fails nothing is written and the rows stay `sending` until the
+    relay gives them back."""
     put_back = [o for o in finished if o.put_back_at is not None]
     tried = [o for o in finished if o.put_back_at is None]
-    with transaction.atomic():
-        if put_back:
-            deliveries_defer([(o.delivery, o.put_back_at, None) for o in put_back])
-        recorded = outcomes_record(tried) if tried else {}
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            with transaction.atomic():
+                if put_back:
+                    deliveries_defer([(o.delivery, o.put_back_at, None) for o in put_back])
+                recorded = outcomes_record(tried) if tried else {}
+            break
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != DEADLOCK_DETECTED or attempt == RECORD_TRIES:
+                raise
+            logger.warning("recording %d outcomes was a deadlock's victim; trying again (%d of %d)",
+                           len(finished), attempt + 1, RECORD_TRIES)
     circuits_record(timed_out={o.lane for o in tried if o.error and o.error.timed_out},
                     answered={o.lane for o in tried if not (o.error and o.error.timed_out)})
     return {**recorded, **{o.delivery.pk: "deferred" for o in put_back}}
