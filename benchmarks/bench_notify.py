@@ -130,6 +130,7 @@ def main() -> None:
     from benchmarks.floor import celery_round_trip, insert_round_trip
 
     call_command("migrate", verbosity=0)
+    print(f"deleted {worlds.previous_runs_delete()} incidents of earlier runs", flush=True)
     simple = worlds.simple_world(f"{where['fast']}/hook/simple")
     redis_server = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(redis_port),
                                      "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
