@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from core.http_limits import send_deadline
 
@@ -51,8 +52,6 @@ from .outbox import DUE_STATUSES
 from .transports import TRANSPORTS, Send
 
 logger = logging.getLogger(__name__)
-
-DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
 @dataclass
@@ -110,7 +109,7 @@ def _record(finished: list[Outcome]) -> dict[int, str]:
                 recorded = outcomes_record(tried) if tried else {}
             break
         except OperationalError as error:
-            if getattr(error.__cause__, "sqlstate", None) != DEADLOCK_DETECTED or attempt == RECORD_TRIES:
+            if not isinstance(error.__cause__, DeadlockDetected) or attempt == RECORD_TRIES:
                 raise
             logger.warning("recording %d outcomes was a deadlock's victim; trying again (%d of %d)",
                            len(finished), attempt + 1, RECORD_TRIES)

@@ -30,6 +30,15 @@ def test_a_round_picked_as_a_deadlocks_victim_is_recorded_on_its_next_try(englew
     loaded = Delivery.objects.select_related("notification__organization", "notification__incident").get(
         pk=delivery.pk)
     holding, failures = threading.Event(), []
+    with connection.cursor() as cursor:
+        cursor.execute("SET deadlock_timeout = '2s'")  # checks once, after the other asks
+        cursor.execute("SELECT pg_backend_pid()")
+        round_pid = cursor.fetchone()[0]
+
+    def round_waits() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND NOT granted", [round_pid])
+            return cursor.fetchone()[0] > 0
 
     def other_writer():
         try:
@@ -37,7 +46,9 @@ def test_a_round_picked_as_a_deadlocks_victim_is_recorded_on_its_next_try(englew
                 cursor.execute("SET LOCAL deadlock_timeout = '10s'")
                 cursor.execute("SELECT id FROM notifications_incident WHERE id = %s FOR UPDATE", [incident.pk])
                 holding.set()
-                time.sleep(0.5)  # the round has locked its delivery and waits for the incident
+                deadline = time.monotonic() + 10
+                while not round_waits() and time.monotonic() < deadline:  # it holds its delivery by then
+                    time.sleep(0.01)
                 cursor.execute("UPDATE notifications_delivery SET last_error = last_error WHERE id = %s",
                                [delivery.pk])
         except Exception as error:  # reported below: the round must be the victim, not this
@@ -46,8 +57,6 @@ def test_a_round_picked_as_a_deadlocks_victim_is_recorded_on_its_next_try(englew
             connection.close()
 
     thread = threading.Thread(target=other_writer)
-    with connection.cursor() as cursor:
-        cursor.execute("SET deadlock_timeout = '2s'")  # checks once, after the other asks
     thread.start()
     assert holding.wait(10)
     try:
