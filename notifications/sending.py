@@ -4,7 +4,7 @@
 
 1. claims the due rows among the ids (queued/failed → sending, a conditional UPDATE, so a
    duplicate message or a second worker finds nothing to claim) and loads them with what
-   their messages need: two statements for the whole batch;
+   their messages need (claim.py: one prepared statement on PostgreSQL);
 2. puts back untried the deliveries whose receiver's circuit is open (lanes.py) and prepares
    the others here (templates, secrets: every database read happens in this thread);
 3. runs the sends concurrently on the process's sending threads (each starts as soon as its
@@ -38,17 +38,16 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from psycopg.errors import DeadlockDetected
 
 from core.http_limits import send_deadline
 
+from .claim import deliveries_claim
 from .delivery import Outcome, deliveries_defer, outcomes_record
 from .exceptions import TransportError
 from .lanes import circuit_reason, circuits_open, circuits_record, lane_of, lanes
 from .models import Delivery
-from .outbox import DUE_STATUSES
 from .transports import TRANSPORTS, Send
 
 logger = logging.getLogger(__name__)
@@ -116,38 +115,6 @@ def _record(finished: list[Outcome]) -> dict[int, str]:
     circuits_record(timed_out={o.lane for o in tried if o.error and o.error.timed_out},
                     answered={o.lane for o in tried if not (o.error and o.error.timed_out)})
     return {**recorded, **{o.delivery.pk: "deferred" for o in put_back}}
-
-
-# PostgreSQL: the batch's claim in one statement, returning what it claimed.
-_CLAIM_SQL = """
-UPDATE notifications_delivery SET status = 'sending', claimed_at = %(now)s, attempts = attempts + 1
-WHERE id = ANY(%(ids)s) AND status = ANY(%(due)s) AND next_attempt_at <= %(now)s
-RETURNING id
-"""
-
-
-def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
-    """Claim the due rows among `delivery_ids` and return them loaded for sending (their
-    notification, organisation, incident, district, playbooks, channel, recipient)."""
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM_SQL, {"now": now, "ids": list(delivery_ids), "due": [str(s) for s in DUE_STATUSES]})
-            claimed = [row[0] for row in cursor.fetchall()]
-    else:  # SQLite (the embedded default): one writer at a time anyway
-        with transaction.atomic():
-            due = Delivery.objects.filter(pk__in=delivery_ids, status__in=DUE_STATUSES, next_attempt_at__lte=now)
-            claimed = list(due.values_list("id", flat=True))
-            Delivery.objects.filter(pk__in=claimed).update(status=Delivery.Status.SENDING, claimed_at=now,
-                                                           attempts=F("attempts") + 1)
-    if not claimed:
-        return []
-    # Not the district's boundary: tens of kilobytes of GeoJSON a row that no message carries
-    # (loading it was most of a webhook's cost in a burst).
-    return list(Delivery.objects.select_related(
-        "notification__organization", "notification__incident__district", "channel", "recipient__membership",
-    ).defer("notification__incident__district__boundary").prefetch_related(
-        "notification__incident__scenarios").filter(pk__in=claimed).order_by("id"))
 
 
 def _admit(deliveries: list[Delivery], deferred: list[tuple], refused: list[Outcome]) -> Iterator[_Job]:
