@@ -18,12 +18,13 @@ On SQLite (the embedded default, one writer at a time) the claim is a transactio
 load the ORM query.
 """
 
+import functools
 import weakref
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import F, Model, Prefetch, prefetch_related_objects
+from django.db import connection, connections, transaction
+from django.db.models import F, Model
 from django.utils import timezone
 
 from districts.models import Channel, District, Membership, Organization
@@ -123,30 +124,35 @@ def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
     return _built(rows)
 
 
-def _converters(model: type[Model], fields: list) -> list:
-    """Each column's converters, as the ORM's compiler applies them (JSON, decimals, …)."""
-    out = []
-    for field in fields:
-        column = field.get_col(model._meta.db_table)
-        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        out.append((found, column))
-    return out
+@functools.cache
+def _parts(alias: str) -> tuple:
+    """The statement's columns as (join, model, fields, index of the primary key, converters):
+    the delivery's first (no join), then each joined model's, as `_statement_sql` lists them.
+    Each column's converters are the ones the ORM's compiler applies (JSON, decimals, …); they
+    depend on the database's backend only, so they are found once a process."""
+    backend = connections[alias]
+    parts = []
+    for part, model, fields in [(None, Delivery, Delivery._meta.concrete_fields),
+                                *[(j, j.model, j.fields()) for j in _joined()]]:
+        converters = []
+        for field in fields:
+            column = field.get_col(model._meta.db_table)
+            converters.append((backend.ops.get_db_converters(column) + column.get_db_converters(backend), column))
+        parts.append((part, model, [f.attname for f in fields], list(fields).index(model._meta.pk), converters))
+    return tuple(parts)
 
 
 def _built(rows: list[tuple]) -> list[Delivery]:
     """Deliveries with their related instances set as `select_related` sets them."""
-    joined = _joined()
-    parts = [(None, Delivery, Delivery._meta.concrete_fields), *[(j, j.model, j.fields()) for j in joined]]
-    converters = [_converters(model, fields) for _part, model, fields in parts]
-    keys = [fields.index(model._meta.pk) for _part, model, fields in parts]
     alias = connection.alias
-    deliveries, incidents, playbook_ids = [], {}, set()
+    parts = _parts(alias)
+    deliveries, incidents = [], []
     for row in rows:
         made: dict[str, Model | None] = {}
         at = 0
-        for (part, model, fields), converting, key in zip(parts, converters, keys, strict=True):
-            values = list(row[at:at + len(fields)])
-            at += len(fields)
+        for part, model, names, key, converting in parts:
+            values = list(row[at:at + len(names)])
+            at += len(names)
             parent = made.get(part.parent) if part else None
             if values[key] is None or (part is not None and parent is None):
                 instance = None  # a null relation, or one hanging on a missing row
@@ -154,7 +160,7 @@ def _built(rows: list[tuple]) -> list[Delivery]:
                 for n, (found, column) in enumerate(converting):
                     for converter in found:
                         values[n] = converter(values[n], column, connection)
-                instance = model.from_db(alias, [f.attname for f in fields], values)
+                instance = model.from_db(alias, names, values)
             made[part.alias if part else "d"] = instance
             if parent is not None:
                 relation = parent._meta.get_field(part.relation)
@@ -163,14 +169,22 @@ def _built(rows: list[tuple]) -> list[Delivery]:
                     relation.field.set_cached_value(instance, parent)  # the membership's user
         deliveries.append(made["d"])
         if made["i"] is not None:
-            incidents[made["i"].pk] = made["i"]
-            playbook_ids.update(row[at])
-    _playbooks_attach(list(incidents.values()), playbook_ids)
+            incidents.append((made["i"], row[at]))  # each row has its own instance, as with the ORM
+    _playbooks_attach(incidents)
     return deliveries
 
 
-def _playbooks_attach(incidents: list[Incident], playbook_ids: set[int]) -> None:
-    """The incidents' playbooks as `prefetch_related` leaves them (an incident with none reads no
-    more); a query only when some incident has any."""
-    found = Playbook.objects.filter(pk__in=playbook_ids) if playbook_ids else Playbook.objects.none()
-    prefetch_related_objects(incidents, Prefetch("scenarios", queryset=found))
+def _playbooks_attach(incidents: list[tuple[Incident, list[int]]]) -> None:
+    """Each incident's playbooks (their ids came with its row), left as `prefetch_related`
+    leaves them: `incident.scenarios.all()` reads no more. One query for the batch, and none
+    when no incident has any (most shootings match none)."""
+    wanted = {pk for _incident, ids in incidents for pk in ids}
+    found = list(Playbook.objects.filter(pk__in=wanted)) if wanted else []  # in the model's order
+    for incident, ids in incidents:
+        mine = set(ids)
+        # As Django's prefetch does it (prefetch_one_level): the related manager's own queryset,
+        # filtered to this incident, with its results already in place.
+        queryset = incident.scenarios.get_queryset()
+        queryset._result_cache = [p for p in found if p.pk in mine]
+        queryset._prefetch_done = True
+        incident._prefetched_objects_cache = {Incident.scenarios.field.name: queryset}

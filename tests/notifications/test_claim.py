@@ -49,7 +49,9 @@ def test_a_claimed_row_comes_with_what_its_message_needs_as_the_orm_loads_it(eng
     expected = Delivery.objects.select_related(*ORM_LOAD).defer(
         "notification__incident__district__boundary").get(pk=delivery.pk)
 
-    [claimed] = deliveries_claim(delivery_ids=[delivery.pk])
+    shared = _due(notification, kind="webhook", target="https://hooks.example.org/cvi")
+
+    claimed, also = deliveries_claim(delivery_ids=[delivery.pk, shared.pk])
 
     with CaptureQueriesContext(connection) as reads:
         loaded = {
@@ -61,6 +63,7 @@ def test_a_claimed_row_comes_with_what_its_message_needs_as_the_orm_loads_it(eng
             "membership": _fields(claimed.recipient.membership),
             "playbooks": [p.code for p in claimed.notification.incident.scenarios.all()],
             "membership's user": claimed.recipient.membership.user is claimed.recipient,
+            "the other row's playbooks": [p.code for p in also.notification.incident.scenarios.all()],
         }
     assert len(reads) == 0, [q["sql"] for q in reads]
     expected_delivery = _fields(expected) | {"status": "sending", "attempts": 1,
@@ -73,6 +76,7 @@ def test_a_claimed_row_comes_with_what_its_message_needs_as_the_orm_loads_it(eng
         "channel": _fields(expected.channel), "recipient": _fields(expected.recipient),
         "membership": _fields(expected.recipient.membership),
         "playbooks": [p.code for p in playbooks], "membership's user": True,
+        "the other row's playbooks": [p.code for p in playbooks],
     }
     assert loaded["delivery"]["payload"] == {"message": "notify", "codes": ["A1"]}  # JSON, not its text
     assert "boundary" in claimed.notification.incident.district.get_deferred_fields()
