@@ -6,8 +6,8 @@ claim) and returns them with their notification, organisation, incident, distric
 boundary: tens of kilobytes of GeoJSON a row that no message carries), channel, recipient and
 the recipient's membership, as `select_related` would give them, and the incident's playbooks.
 
-On PostgreSQL the claim and the load are one prepared statement: an `UPDATE … RETURNING`
-joined to the related rows, prepared once per database connection with a generic plan, and the
+On PostgreSQL the claim and the load are one prepared statement (core.prepared): an
+`UPDATE … RETURNING` joined to the related rows, planned once per database connection, and the
 instances are built from its rows with Django's own `from_db` and field converters. A batch of
 one delivery spent 13 ms here as an UPDATE followed by the ORM's seven-table query: the ORM
 compiling that query took about 8 ms and PostgreSQL planning it about 2 ms on every call
@@ -19,7 +19,6 @@ load the ORM query.
 """
 
 import functools
-import weakref
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -27,6 +26,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from core.prepared import prepared_run
 from districts.models import Channel, District, Membership, Organization
 from protocols.models import Playbook
 
@@ -65,42 +65,22 @@ def _joined() -> tuple[_Joined, ...]:
     )
 
 
-_STATEMENT = "cvi_deliveries_claim"
-
-
-def _statement_sql(joined: tuple[_Joined, ...]) -> str:
-    """The prepared claim-and-load: $1 the ids, $2 the due statuses, $3 now."""
+def _statement_sql() -> str:
+    """The claim-and-load: $1 the ids, $2 the due statuses, $3 now."""
     quote = connection.ops.quote_name
     columns = [f"d.{quote(f.column)}" for f in Delivery._meta.concrete_fields]
     joins = []
-    for part in joined:
+    for part in _joined():
         columns += [f"{part.alias}.{quote(f.column)}" for f in part.fields()]
         joins.append(f"LEFT JOIN {quote(part.model._meta.db_table)} {part.alias} ON {part.on}")
     through = Incident.scenarios.through._meta
     playbook, incident = (quote(through.get_field(name).column) for name in ("playbook", "incident"))
     playbooks = f"ARRAY(SELECT s.{playbook} FROM {quote(through.db_table)} s WHERE s.{incident} = i.id)"  # noqa: S608
     table = quote(Delivery._meta.db_table)
-    # Only the models' own table and column names are written into the text; values are parameters.
-    return (f"PREPARE {_STATEMENT} (bigint[], text[], timestamptz) AS "  # noqa: S608
-            f"WITH d AS (UPDATE {table} SET status = 'sending', claimed_at = $3, attempts = attempts + 1 "
-            f"WHERE id = ANY($1) AND status = ANY($2) AND next_attempt_at <= $3 RETURNING *) "
+    return (f"WITH d AS (UPDATE {table} SET status = 'sending', claimed_at = $3::timestamptz, "  # noqa: S608
+            f"attempts = attempts + 1 WHERE id = ANY($1::bigint[]) AND status = ANY($2::text[]) "
+            f"AND next_attempt_at <= $3::timestamptz RETURNING *) "
             f"SELECT {', '.join(columns)}, {playbooks} FROM d {' '.join(joins)} ORDER BY d.id")
-
-
-# The database connections (psycopg's, which outlive no session) this process has prepared the
-# statement on. A prepared statement is not transactional: a rollback leaves it in place.
-_prepared: weakref.WeakSet = weakref.WeakSet()
-
-
-def _prepare(cursor) -> None:
-    if connection.connection in _prepared:
-        return
-    # A generic plan, made once: a custom plan for each call costs the planning this saves. It
-    # holds for this connection's prepared statements only, and Django prepares none (it binds
-    # on the client).
-    cursor.execute("SET plan_cache_mode = force_generic_plan")
-    cursor.execute(_statement_sql(_joined()))
-    _prepared.add(connection.connection)
 
 
 def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
@@ -116,12 +96,8 @@ def deliveries_claim(*, delivery_ids: list[int]) -> list[Delivery]:
             return []
         return list(Delivery.objects.select_related(*_RELATED).defer(*_DEFERRED)
                     .prefetch_related("notification__incident__scenarios").filter(pk__in=claimed).order_by("id"))
-    with connection.cursor() as cursor:
-        _prepare(cursor)
-        cursor.execute(f"EXECUTE {_STATEMENT} (%s, %s, %s)",
-                       [list(delivery_ids), [str(s) for s in DUE_STATUSES], now])
-        rows = cursor.fetchall()
-    return _built(rows)
+    return _built(prepared_run("cvi_deliveries_claim", _statement_sql,
+                               [list(delivery_ids), [str(s) for s in DUE_STATUSES], now]))
 
 
 @functools.cache
