@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from audit.models import Source
 from audit.services import audit_log
+from core.prepared import prepared_run
 from districts.models import Channel
 
 from .exceptions import TransportError
@@ -82,14 +83,19 @@ def outcomes_record(outcomes: list[Outcome]) -> dict[int, str]:
     return results
 
 
-# PostgreSQL: a round of sends recorded in one statement (one round trip, atomic on its own):
+# PostgreSQL: a round of sends recorded in one prepared statement (one round trip, atomic on its
+# own, planned once a connection; each column of the round is one array parameter):
 # the rows this run moves out of `sending`, their timeline lines, the clocks of their
 # notifications and incidents that start with this send (each only once; a status only moves
 # forward: pending → sent → delivered), and the stamps of the incidents' months. A clock, a line
 # or a stamp is written only for a row this run recorded.
 _SENT_SQL = """
-WITH k(now, token) AS (VALUES (%s::timestamptz, %s::varchar)),
-v(id, status, delivered_at, provider_id, incident, notification, text, confirmed) AS (VALUES {rows}),
+WITH k(now, token) AS (VALUES ($1::timestamptz, $2::varchar)),
+v AS (
+    SELECT * FROM unnest($3::bigint[], $4::varchar[], $5::timestamptz[], $6::varchar[], $7::bigint[],
+                         $8::bigint[], $9::varchar[], $10::boolean[])
+        AS v(id, status, delivered_at, provider_id, incident, notification, text, confirmed)
+),
 sent AS (
     UPDATE notifications_delivery d
     SET status = v.status, sent_at = k.now, delivered_at = v.delivered_at, provider_id = v.provider_id,
@@ -129,23 +135,20 @@ incident_clocks AS (
     FROM (SELECT incident, bool_or(confirmed) AS confirmed FROM started WHERE incident IS NOT NULL
           GROUP BY incident) s, k
     WHERE i.id = s.incident AND (i.first_sent_at IS NULL OR (s.confirmed AND i.first_confirmed_at IS NULL))
-){stamps}
-SELECT id FROM sent
-"""
-_SENT_ROW = ("(%s::bigint, %s::varchar, %s::timestamptz, %s::varchar, %s::bigint, %s::bigint, %s::varchar,"
-             " %s::boolean)")
-# The months (Chicago time, computed in Python: stamps.month_start) of the incidents whose clocks
-# may start, stamped for those this run recorded a send of, in one order (no deadlock between
-# two workers stamping the same months).
-_SENT_STAMPS = """,
+),
+-- The months (Chicago time, computed in Python: stamps.month_start) of the incidents whose
+-- clocks may start, stamped for those this run recorded a send of, in one order (no deadlock
+-- between two workers stamping the same months).
 stamp AS (
     INSERT INTO notifications_figuresstamp (month, district_id, token, changed_at)
     SELECT DISTINCT m.month, m.district, k.token, k.now
-    FROM (VALUES {rows}) m(month, district, incident) JOIN started s ON s.incident = m.incident, k
+    FROM unnest($11::date[], $12::bigint[], $13::bigint[]) m(month, district, incident)
+    JOIN started s ON s.incident = m.incident, k
     ORDER BY m.month, m.district
     ON CONFLICT (month, district_id) DO UPDATE SET token = EXCLUDED.token, changed_at = EXCLUDED.changed_at
-)"""
-_STAMP_ROW = "(%s::date, %s::bigint, %s::bigint)"
+)
+SELECT id FROM sent
+"""
 
 _RETRY_SQL = """
 WITH v(id, next_at, error, incident, notification, text) AS (VALUES {rows}),
@@ -222,11 +225,14 @@ def _sent_statement_run(outcomes: list[Outcome], now: datetime) -> set[int]:
     starting = _clocks_starting(outcomes)
     stamps = [(month_start(at), district, incident)
               for incident, (at, district) in incident_months(starting[False] + starting[True]).items()]
-    sql = _SENT_SQL.format(rows=", ".join([_SENT_ROW] * len(rows)), stamps=_SENT_STAMPS.format(
-        rows=", ".join([_STAMP_ROW] * len(stamps))) if stamps else "")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, uuid.uuid4().hex, *(v for r in rows for v in r), *(v for r in stamps for v in r)])
-        return {found[0] for found in cursor.fetchall()}
+    found = prepared_run("cvi_deliveries_sent", lambda: _SENT_SQL,
+                         [now, uuid.uuid4().hex, *_columns(rows, 8), *_columns(stamps, 3)])
+    return {row[0] for row in found}
+
+
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    """Rows as one list a column (the prepared statement's array parameters)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 def delivery_sent_record(*, delivery: Delivery, provider_id: str, confirmed: bool) -> None:
