@@ -16,6 +16,8 @@ def test_a_statement_is_prepared_once_a_connection_and_again_on_a_new_one():
     def sql() -> str:
         return "SELECT $1::int + 1, $2::text"
 
+    # A fresh connection: another test on this worker may have prepared on the current one.
+    connection.close()
     with CaptureQueriesContext(connection) as first:
         assert prepared_run("cvi_test_add", sql, [41, "a"]) == [(42, "a")]
     with CaptureQueriesContext(connection) as second:
