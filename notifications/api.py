@@ -27,6 +27,7 @@ from core.api import (
     responses_with_errors,
     utc_datetime,
 )
+from core.prefetched import has_prefetched
 from districts.access import scope_of
 from districts.api_fields import DistrictField
 from districts.models import CPD_ROLES, OUTREACH_ROLES, Channel, IntegrationToken, Organization, Role
@@ -155,10 +156,15 @@ def _incidents_with_details(queryset):
     )
 
 
+# What an incident's answer shows of its relations (the geography is selected with it).
+_DETAILS = ("victims", "scenarios", "notifications")
+
+
 def _incident_response(request, incident: Incident, *, code: int = status.HTTP_200_OK) -> Response:
-    incident = _incidents_with_details(Incident.objects.filter(pk=incident.pk)).select_related(
-        "district", "beat", "community_area", "hospital").defer(
-        "district__boundary", "beat__boundary", "community_area__boundary").get()
+    if not has_prefetched(incident, *_DETAILS):  # an incident just entered comes with them
+        incident = _incidents_with_details(Incident.objects.filter(pk=incident.pk)).select_related(
+            "district", "beat", "community_area", "hospital").defer(
+            "district__boundary", "beat__boundary", "community_area__boundary").get()
     record_summary_view(user=request.user, notifications=incident.notifications.all(), source="api")
     if request.method == "GET":
         record_page_access(user=request.user, action="incident.viewed", obj=incident,

@@ -26,6 +26,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from core.prefetched import prefetched_set
 from core.prepared import prepared_run
 from districts.models import Channel, District, Membership, Organization
 from protocols.models import Playbook
@@ -158,9 +159,4 @@ def _playbooks_attach(incidents: list[tuple[Incident, list[int]]]) -> None:
     found = list(Playbook.objects.filter(pk__in=wanted)) if wanted else []  # in the model's order
     for incident, ids in incidents:
         mine = set(ids)
-        # As Django's prefetch does it (prefetch_one_level): the related manager's own queryset,
-        # filtered to this incident, with its results already in place.
-        queryset = incident.scenarios.get_queryset()
-        queryset._result_cache = [p for p in found if p.pk in mine]
-        queryset._prefetch_done = True
-        incident._prefetched_objects_cache = {Incident.scenarios.field.name: queryset}
+        prefetched_set(incident, "scenarios", [p for p in found if p.pk in mine])

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from audit.models import Event
 from core.dates import CHICAGO
+from districts.loaders import load_partners
 from notifications.models import Incident, Notification
+from protocols.services_playbooks import load_playbooks
 from tests.api.conftest import incident_payload, token_client
 from tests.conftest import AUSTIN_POINT
 
@@ -27,6 +29,28 @@ def test_cpd_staff_create_an_incident_and_see_who_was_notified(api_client, cpd_u
     assert {n["organization"]["name"] for n in body["notifications"]} >= {"Public Equity"}
     assert body["notifications"][0]["summary"]["acknowledged"] is False
     assert Event.objects.filter(action="incident.created", object_code=body["code"], source="api").exists()
+
+
+@pytest.mark.parametrize("writer", ["cpd_user", "commander", "admin_user"])
+def test_the_answer_to_a_post_is_the_incident_as_it_was_stored(api_client, writer, request):
+    # The answer is built from what the service wrote rather than read back: it must be exactly
+    # what a GET of the same incident answers, victims, playbooks, partners and summaries included.
+    load_partners()
+    load_playbooks()
+    user = request.getfixturevalue(writer)
+    client = api_client(user)
+    payload = incident_payload(hospital="UCM", victims=[
+        {"age_band": "0-19", "sex": "F", "fatal": True, "gunshot": True},
+        {"age_band": "20-29", "sex": "M", "fatal": False, "gunshot": False}])
+
+    posted = client.post(URL, payload, format="json")
+
+    assert posted.status_code == 201, posted.json()
+    body = posted.json()
+    assert body == client.get(f"{URL}{body['code']}/").json()
+    assert len(body["victims"]) == 2 and "fatal" in body["scenarios"]
+    names = [n["organization"]["name"] for n in body["notifications"]]
+    assert len(names) > 3 and names == sorted(names)
 
 
 def test_posting_the_same_rd_number_again_returns_the_stored_incident_with_200(api_client, cpd_user):
