@@ -109,7 +109,10 @@ class UserTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("Invalid token.") from None
         if not raw.startswith(USER_TOKEN_PREFIX):
             raise AuthenticationFailed("Invalid token.")
-        token = UserToken.objects.select_related("user").filter(key_hash=token_digest(raw)).first()
+        # With the user's membership (districts.access.membership_of reads it from here): every
+        # call's permission check needs it, and one query then serves both.
+        token = (UserToken.objects.select_related("user__membership__district", "user__membership__organization")
+                 .defer("user__membership__district__boundary").filter(key_hash=token_digest(raw)).first())
         if token is None:
             raise AuthenticationFailed("Invalid token.")
         now = timezone.now()
