@@ -24,7 +24,7 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -86,9 +86,9 @@ class SessionIdleMiddleware:
         if user is not None and user.is_authenticated:
             self._check(request, user, int(time.time()))
         response = self.get_response(request)
-        # Signed in during this request (the login view): start both clocks.
-        if getattr(request, "user", None) is not None and request.user.is_authenticated \
-                and SINCE_KEY not in request.session:
+        # Signed in during this request (the login view): start both clocks. A call signed by a
+        # token (the API sets request.user) has no session and gets none: no cookie, no row.
+        if SESSION_KEY in request.session and SINCE_KEY not in request.session:
             _stamp(request.session, int(time.time()))
         return response
 

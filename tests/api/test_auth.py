@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -25,6 +26,19 @@ def test_a_user_exchanges_their_password_for_a_token_that_works(cpd_user, englew
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     assert client.get("/api/v1/incidents/").json()["count"] == 1
+
+
+def test_a_call_signed_by_a_token_leaves_no_session_behind(cpd_user):
+    # An integration posts all day without cookies: a session a call would be a row a call.
+    raw = APIClient().post(TOKEN_URL, {"username": "dana_cpd", "password": PASSWORD}, format="json").json()["token"]
+    sessions = Session.objects.count()
+
+    posted = token_client(raw).post("/api/v1/incidents/", incident_payload(), format="json")
+    listed = token_client(raw).get("/api/v1/incidents/")
+
+    assert (posted.status_code, listed.status_code) == (201, 200)
+    assert "sessionid" not in posted.cookies and "sessionid" not in listed.cookies
+    assert Session.objects.count() == sessions
 
 
 def test_a_wrong_password_is_a_400_and_is_audited(cpd_user):
