@@ -390,6 +390,8 @@ DELIVERY_DETACH_MS = env_int("DELIVERY_DETACH_MS", 200)
 DELIVERY_DETACH_MAX_MS = env_int("DELIVERY_DETACH_MAX_MS", 1000)
 DELIVERY_CIRCUIT_AFTER = env_int("DELIVERY_CIRCUIT_AFTER", 3, minimum=1)
 DELIVERY_CIRCUIT_PAUSE = env_int("DELIVERY_CIRCUIT_PAUSE", 30, minimum=1)
+# A worker process reads a receiver's circuit from the cache at most this often (lanes.py).
+DELIVERY_CIRCUIT_MEMO_MS = env_int("DELIVERY_CIRCUIT_MEMO_MS", 1000)
 
 # --- The pilot ------------------------------------------------------------------------
 # The districts where the protocol runs. The demo seeds these nine.
