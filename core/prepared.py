@@ -31,7 +31,10 @@ def prepared_run(name: str, sql: Callable[[], str], params: list) -> list[tuple]
         if name not in names:
             if not names:
                 # A generic plan, made once: a custom plan for each call costs the planning this
-                # saves. It holds for prepared statements only, and Django prepares none.
+                # saves. It holds for prepared statements only, and Django prepares none. A
+                # PREPARE outlives a rollback but a SET does not: on a connection whose first
+                # prepare is rolled back, PostgreSQL's own choice (generic after five runs when
+                # no worse) applies instead, which costs time, not correctness.
                 cursor.execute("SET plan_cache_mode = force_generic_plan")
             cursor.execute(f"PREPARE {name} AS {sql()}")
             names.add(name)
