@@ -235,10 +235,18 @@ def message_for(delivery: Delivery) -> Message:
         return BUILDERS[kind](delivery)
 
 
+# One of each link a message carries (messages, acknowledgements.py, the SMS transport).
+_LINKS = (("responses:incident", {"code": "00000000-0000-0000-0000-000000000000"}), ("responses:followups", {}),
+          ("notifications:ack_link", {"token": "warm"}), ("notifications:sms_status", {}))
+
+
 def messages_warm() -> None:
-    """Compile every message template (the cached loader keeps them) and load each language's
-    catalogue, so the first notification a process sends does not pay for it (about 0.4 s).
-    A Celery worker calls this before its pool forks (tasks.py)."""
+    """Compile every message template (the cached loader keeps them), load each language's
+    catalogue and build the URL resolver's reverse tables for each language, so the first
+    notification a process sends does not pay for it (about 0.4 s). A Celery worker calls this
+    before its pool forks (tasks.py): built after the fork, each table was built by every
+    sending thread of every child at once, each thread on its own (the resolver guards its
+    build per thread), on the first shooting after a deploy."""
     from django.template import engines
 
     for engine in engines.all():
@@ -248,3 +256,5 @@ def messages_warm() -> None:
     for code, _name in settings.LANGUAGES:
         with override(code):  # activating a language loads its catalogue
             get_language()
+            for name, kwargs in _LINKS:  # the resolver builds a language's tables on its first reverse
+                reverse(name, kwargs=kwargs)
