@@ -323,6 +323,9 @@ MAILERS = {
     if _smtp_host
     else {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
 }
+# The notification worker keeps SMTP connections open between messages (core/mail.py), each
+# reused for at most this long after its last message.
+EMAIL_KEEPALIVE_SECONDS = env_int("EMAIL_KEEPALIVE_SECONDS", 30, minimum=0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CVI Portal <no-reply@cvi-portal.invalid>")
 SMS_BACKEND = env_str("SMS_BACKEND", "console")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")

@@ -25,6 +25,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from core.http_limits import BodyTooLarge, read_capped
+from core.mail import MailPool
 from core.outbound import OutboundRefused, outbound_session, push_policy, webhook_policy
 
 from . import sms
@@ -55,6 +56,10 @@ class InApp(Transport):
         return lambda: ""
 
 
+# The worker's SMTP connections, kept open between sends (core.mail.MailPool).
+mail_pool = MailPool()
+
+
 class Email(Transport):
     def prepare(self, delivery: Delivery) -> Send:
         message = message_for(delivery)
@@ -64,7 +69,7 @@ class Email(Transport):
 
         def send() -> str:
             try:
-                email.send()
+                mail_pool.send(email)
             except smtplib.SMTPRecipientsRefused:
                 raise TransportError("the mail server refused the address", permanent=True) from None
             except TimeoutError:
