@@ -43,10 +43,9 @@ class MailPool:
     real provider). A send takes the connection used last (checked with a NOOP, under the send's
     deadline), or opens one; after the send the connection goes back to the pool, after an error
     it is closed. A connection idle longer than `EMAIL_KEEPALIVE_SECONDS` is closed rather than
-    reused (servers drop idle ones after a minute or a few), and
-    the pool never holds more connections than were in use at once (the notification worker's
-    mail lane bounds that). A mailer other than SMTP (the console, the test outbox) is used as it
-    is, one instance a send."""
+    reused (servers drop idle ones after a minute or a few), and the pool never holds more
+    connections than were in use at once (the notification worker's mail lane bounds that). A
+    mailer other than SMTP (the console, the test outbox) is used as it is, one instance a send."""
 
     def __init__(self) -> None:
         self._idle: list[tuple[smtp.EmailBackend, float]] = []
