@@ -1,13 +1,12 @@
 """core.mail.MailPool against a real SMTP server (aiosmtpd on a spare loopback port): messages
 share a connection, and a connection the server dropped or that sat idle too long is replaced."""
 
-import socket
-
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.mail import EmailMessage
 
 from core.mail import MailPool
+from tests.workers import free_port
 
 
 class Server:
@@ -27,9 +26,7 @@ class Server:
                 server.messages.append(envelope.rcpt_tos[0])
                 return "250 Message accepted for delivery"
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.handler = Handler()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
