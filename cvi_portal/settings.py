@@ -361,6 +361,10 @@ DUTY_DESK_EMAIL = env_str("DUTY_DESK_EMAIL")
 OUTBOX_RETRY_BASE_MS = env_int("OUTBOX_RETRY_BASE_MS", 10_000)
 OUTBOX_HANDOVER_TIMEOUT = env_int("OUTBOX_HANDOVER_TIMEOUT", 15)
 OUTBOX_SENDING_TIMEOUT = env_int("OUTBOX_SENDING_TIMEOUT", 60)
+# The process that commits deliveries hands them over itself, from a thread of its own, so the
+# first send does not wait for the relay to wake (relay.py, outbox_wake); the relay still takes
+# whatever that thread could not. Off: every hand-over is the relay's.
+OUTBOX_HANDOVER_AT_COMMIT = env_bool("OUTBOX_HANDOVER_AT_COMMIT", True)
 # One Celery message carries this many deliveries; its worker sends them concurrently. A batch
 # that SPREAD worker processes can start at once (DELIVERY_SEND_THREADS each: one incident's
 # fan-out) is split evenly over SPREAD messages instead: the Procfile's worker runs two.

@@ -41,6 +41,9 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 SMS_BACKEND = "locmem"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Tests that run real workers leave the hand-over to their own relay unless they test the
+# committing process's hand-over thread (tests/notifications/test_handover.py).
+OUTBOX_HANDOVER_AT_COMMIT = False
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 if not ON_SQLITE:
     # A second alias on the same test database, as a replica would be (core/replica.py). Reads

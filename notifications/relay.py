@@ -17,8 +17,19 @@ below it, and webhook receivers drop duplicates by the `webhook-id`.
 
 Two relays may run at once: SKIP LOCKED gives them disjoint batches and the claim stamp keeps
 a row one relay handed over away from the other until it is stale.
+
+The process that commits deliveries hands them over first (`OUTBOX_HANDOVER_AT_COMMIT`): after
+the commit, `outbox_wake` wakes the process's hand-over thread, which runs the relay's own
+round (`deliveries_hand_over`, the same claim) on its own database connection, so the first
+send does not wait for the relay to be told and to wake. The request never waits for it: a
+publish to a broker that refuses connections takes seconds (kombu's retries), and incident
+entry must not wait for Redis. The relay stays the guarantee: rows the thread could not publish
+are released and the relay is told (NOTIFY); a process that exits before its thread ran leaves
+its rows unclaimed for the relay's next poll; a row claimed and then lost with its process is
+handed over again after the hand-over timeout, as a message lost in Redis is.
 """
 
+import atexit
 import logging
 import select
 import signal
@@ -30,6 +41,8 @@ import psycopg
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+
+from core.background import Coalescing, PerProcess
 
 from .delivery import delivery_dead_record
 from .escalation import escalation_sweep
@@ -156,13 +169,17 @@ def outbox_wake() -> None:
     `transaction.on_commit(outbox_wake, robust=True)`, so that nothing a send does can turn the
     committed write into an error answer.
 
-    With real workers it only signals the relay. With eager Celery (the embedded default, unit
+    With real workers it wakes this process's hand-over thread (`OUTBOX_HANDOVER_AT_COMMIT`,
+    the module's docstring), or else signals the relay. With eager Celery (the embedded default, unit
     tests) it sends the due rows in this process. A wake while this thread is already relaying
     (a fallback queued during a send) returns at once: the running pass picks the new rows up,
     so the send never recurses into itself.
     """
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        outbox_signal()
+        if settings.OUTBOX_HANDOVER_AT_COMMIT:
+            handover_thread.get().wake()
+        else:
+            outbox_signal()
         return
     if getattr(_in_process, "relaying", False):
         return
@@ -171,6 +188,23 @@ def outbox_wake() -> None:
         relay_once()
     finally:
         _in_process.relaying = False
+
+
+def _hand_over_committed() -> None:
+    """The hand-over thread's run: one round, as the relay's. What it leaves due (the broker
+    refused, or more rows are due than a round takes) it tells the relay about."""
+    handed, broker_ok = deliveries_hand_over()
+    if not broker_ok or handed >= BATCH:
+        outbox_signal()
+
+
+def _handover_start() -> Coalescing:
+    thread = Coalescing(_hand_over_committed, name="cvi-hand-over")
+    atexit.register(thread.flush, 5.0)  # a process told to stop hands over what it committed
+    return thread
+
+
+handover_thread = PerProcess(_handover_start)
 
 
 def broker_client_load() -> None:

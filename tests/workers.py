@@ -227,9 +227,11 @@ def incident_notify(*, district, organization, block: str = "6300 S HALSTED ST",
 
 
 class Stack:
-    """An own redis-server, one Celery worker on queue b_notify and one outbox relay."""
+    """An own redis-server, one Celery worker on queue b_notify and one outbox relay (none with
+    `relay=False`: the committing process must hand its rows over itself)."""
 
-    def __init__(self, worker_env: dict | None = None, **relay_options) -> None:
+    def __init__(self, worker_env: dict | None = None, *, relay: bool = True, **relay_options) -> None:
+        self.with_relay = relay
         self.redis = RedisServer()
         self.worker_env = worker_env or {}
         self.relay_options = relay_options
@@ -243,8 +245,12 @@ class Stack:
     def start(self) -> "Stack":
         self.redis.start()
         self.worker = celery_worker(self.env).start()
-        self.relay = outbox_relay(self.env, **self.relay_options).start()
+        if self.with_relay:
+            self.relay_start()
         return self
+
+    def relay_start(self) -> None:
+        self.relay = outbox_relay(self.env, **self.relay_options).start()
 
     def restart_worker(self) -> None:
         self.worker = celery_worker(self.env).start()
