@@ -23,10 +23,12 @@ the commit, `outbox_wake` wakes the process's hand-over thread, which runs the r
 round (`deliveries_hand_over`, the same claim) on its own database connection, so the first
 send does not wait for the relay to be told and to wake. The request never waits for it: a
 publish to a broker that refuses connections takes seconds (kombu's retries), and incident
-entry must not wait for Redis. The relay stays the guarantee: rows the thread could not publish
-are released and the relay is told (NOTIFY); a process that exits before its thread ran leaves
-its rows unclaimed for the relay's next poll; a row claimed and then lost with its process is
-handed over again after the hand-over timeout, as a message lost in Redis is.
+entry must not wait for Redis (STYLE.md's "nothing is enqueued from a web request" holds for
+the request itself, which never touches the broker). The relay stays the guarantee: rows the
+thread could not publish are released and the relay is told (NOTIFY); a process that exits
+before its thread ran leaves its rows unclaimed for the relay's next poll; a row claimed and
+then lost with its process is handed over again after the hand-over timeout, as a message lost
+in Redis is.
 """
 
 import atexit
