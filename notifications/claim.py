@@ -67,7 +67,14 @@ def _joined() -> tuple[_Joined, ...]:
 
 
 def _statement_sql() -> str:
-    """The claim-and-load: $1 the ids, $2 the due statuses, $3 now."""
+    """The claim-and-load: $1 the ids, $2 the due statuses, $3 now.
+
+    The rows are found by primary key. A generic plan cannot know how many ids $1 holds, and on
+    a table not yet analysed it preferred the due index (status, next_attempt_at), reading every
+    due row and every dead index entry of one (a row's each status change leaves one until
+    vacuum) to keep the batch's: 0.8–1.3 ms against 0.55 ms for a batch of one, with 400 such
+    entries, and a burst leaves thousands. `(status || '')` is an expression that index cannot
+    serve, so it is never chosen. The record (delivery.py) had the same plan on an analysed one."""
     quote = connection.ops.quote_name
     columns = [f"d.{quote(f.column)}" for f in Delivery._meta.concrete_fields]
     joins = []
@@ -79,7 +86,7 @@ def _statement_sql() -> str:
     playbooks = f"ARRAY(SELECT s.{playbook} FROM {quote(through.db_table)} s WHERE s.{incident} = i.id)"  # noqa: S608
     table = quote(Delivery._meta.db_table)
     return (f"WITH d AS (UPDATE {table} SET status = 'sending', claimed_at = $3::timestamptz, "  # noqa: S608
-            f"attempts = attempts + 1 WHERE id = ANY($1::bigint[]) AND status = ANY($2::text[]) "
+            f"attempts = attempts + 1 WHERE id = ANY($1::bigint[]) AND (status || '') = ANY($2::text[]) "
             f"AND next_attempt_at <= $3::timestamptz RETURNING *) "
             f"SELECT {', '.join(columns)}, {playbooks} FROM d {' '.join(joins)} ORDER BY d.id")
 

@@ -88,7 +88,9 @@ def outcomes_record(outcomes: list[Outcome]) -> dict[int, str]:
 # the rows this run moves out of `sending`, their timeline lines, the clocks of their
 # notifications and incidents that start with this send (each only once; a status only moves
 # forward: pending → sent → delivered), and the stamps of the incidents' months. A clock, a line
-# or a stamp is written only for a row this run recorded.
+# or a stamp is written only for a row this run recorded. `(d.status || '')` keeps the due index
+# out of the plan: through it the generic plan read every row in flight (400 in flight: 1.8 ms
+# against 0.9 ms), where the round's own rows are found by primary key (claim.py's reason too).
 _SENT_SQL = """
 WITH k(now, token) AS (VALUES ($1::timestamptz, $2::varchar)),
 v AS (
@@ -100,7 +102,7 @@ sent AS (
     UPDATE notifications_delivery d
     SET status = v.status, sent_at = k.now, delivered_at = v.delivered_at, provider_id = v.provider_id,
         last_error = ''
-    FROM v, k WHERE d.id = v.id AND d.status = 'sending'
+    FROM v, k WHERE d.id = v.id AND (d.status || '') = 'sending'
     RETURNING d.id
 ),
 line AS (
