@@ -172,10 +172,10 @@ def outbox_wake() -> None:
     committed write into an error answer.
 
     With real workers it wakes this process's hand-over thread (`OUTBOX_HANDOVER_AT_COMMIT`,
-    the module's docstring), or else signals the relay. With eager Celery (the embedded default, unit
-    tests) it sends the due rows in this process. A wake while this thread is already relaying
-    (a fallback queued during a send) returns at once: the running pass picks the new rows up,
-    so the send never recurses into itself.
+    the module's docstring), or else signals the relay. With eager Celery (the embedded
+    default, unit tests) it sends the due rows in this process. A wake while this thread is
+    already relaying (a fallback queued during a send) returns at once: the running pass picks
+    the new rows up, so the send never recurses into itself.
     """
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         if settings.OUTBOX_HANDOVER_AT_COMMIT:
