@@ -10,7 +10,8 @@ the thread after its current run.
 
 `PerProcess(factory)` keeps one instance a process: a child forked after the parent made one
 (gunicorn's workers, Celery's pool) makes its own on first use, since threads do not survive a
-fork.
+fork. Its `flush(timeout)` and `stop()` touch only the instance this process made, so a flush
+registered with `atexit` (inherited by a forked child) never waits on a parent's thread.
 """
 
 import logging
@@ -77,6 +78,12 @@ class PerProcess:
         self.factory = factory
         self.made: tuple[int, Coalescing] | None = None
         self.lock = threading.Lock()
+        # A fork copies the lock as it is: held, if another thread was in get() at that moment.
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        self.lock = threading.Lock()
+        self.made = None
 
     def get(self) -> Coalescing:
         with self.lock:
@@ -84,9 +91,20 @@ class PerProcess:
                 self.made = (os.getpid(), self.factory())
             return self.made[1]
 
+    def _mine(self) -> Coalescing | None:
+        with self.lock:
+            made = self.made
+        return made[1] if made is not None and made[0] == os.getpid() else None
+
+    def flush(self, timeout: float) -> bool:
+        """Wait for this process's instance to serve its wakes (True when it has none)."""
+        mine = self._mine()
+        return mine.flush(timeout) if mine is not None else True
+
     def stop(self) -> None:
         """Stop this process's instance, if it made one (tests; a process shutting down)."""
+        mine = self._mine()
         with self.lock:
-            made, self.made = self.made, None
-        if made is not None and made[0] == os.getpid():
-            made[1].stop()
+            self.made = None
+        if mine is not None:
+            mine.stop()

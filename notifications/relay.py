@@ -200,13 +200,8 @@ def _hand_over_committed() -> None:
         outbox_signal()
 
 
-def _handover_start() -> Coalescing:
-    thread = Coalescing(_hand_over_committed, name="cvi-hand-over")
-    atexit.register(thread.flush, 5.0)  # a process told to stop hands over what it committed
-    return thread
-
-
-handover_thread = PerProcess(_handover_start)
+handover_thread = PerProcess(lambda: Coalescing(_hand_over_committed, name="cvi-hand-over"))
+atexit.register(handover_thread.flush, 5.0)  # a process told to stop hands over what it committed
 
 
 def broker_client_load() -> None:

@@ -3,6 +3,7 @@ during a run become one more run, a failing run does not end the thread, and eac
 its own thread."""
 
 import os
+import signal
 import threading
 
 import pytest
@@ -102,3 +103,23 @@ def test_a_forked_child_makes_its_own_thread():
     os.waitpid(pid, 0)
     per_process.stop()
     assert not first.thread.is_alive()
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_child_forked_while_its_parent_held_the_lock_still_makes_its_own_thread():
+    per_process = PerProcess(lambda: Coalescing(lambda: None, name="test-fork-lock"))
+    read, write = os.pipe()
+    per_process.lock.acquire()  # as if another thread of the parent were inside get() at the fork
+    try:
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(5)  # a child stuck on the copied lock is ended, and reports nothing
+            ok = per_process.get().thread.is_alive() and per_process.flush(timeout=5)
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    finally:
+        per_process.lock.release()
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.waitpid(pid, 0)
+    assert per_process.flush(timeout=1)  # this process made none: nothing to wait for
