@@ -8,10 +8,11 @@ checks before each run (CONN_MAX_AGE, health checks) and closes when a run fails
 stops. `flush(timeout)` waits until every wake made before it has been served; `stop()` ends
 the thread after its current run.
 
-`PerProcess(factory)` keeps one instance a process: a child forked after the parent made one
-(gunicorn's workers, Celery's pool) makes its own on first use, since threads do not survive a
-fork. Its `flush(timeout)` and `stop()` touch only the instance this process made, so a flush
-registered with `atexit` (inherited by a forked child) never waits on a parent's thread.
+`PerProcess(factory)` keeps one instance a process, made again if its thread has ended: a
+child forked after the parent made one (gunicorn's workers, Celery's pool) makes its own on
+first use, since threads do not survive a fork. Its `flush(timeout)` and `stop()` touch only
+the instance this process made, so a flush registered with `atexit` (inherited by a forked
+child) never waits on a parent's thread.
 """
 
 import logging
@@ -22,6 +23,8 @@ from collections.abc import Callable
 from django.db import close_old_connections, connection
 
 logger = logging.getLogger(__name__)
+
+IDLE_CHECK_SECONDS = 30  # an idle thread looks at its connection's age this often
 
 
 class Coalescing:
@@ -39,7 +42,8 @@ class Coalescing:
             self.changed.notify_all()
 
     def flush(self, timeout: float) -> bool:
-        """Wait until the wakes made so far are served; False if `timeout` seconds passed first."""
+        """Wait until the wakes made so far are served or the thread has ended; False if
+        `timeout` seconds passed first."""
         with self.changed:
             wanted = self.requested
             return self.changed.wait_for(lambda: self.served >= wanted or not self.thread.is_alive(), timeout)
@@ -54,7 +58,10 @@ class Coalescing:
         try:
             while True:
                 with self.changed:
-                    self.changed.wait_for(lambda: self.requested > self.served or self.stopping)
+                    if not self.changed.wait_for(lambda: self.requested > self.served or self.stopping,
+                                                 timeout=IDLE_CHECK_SECONDS):
+                        close_old_connections()  # idle: let CONN_MAX_AGE end the connection
+                        continue
                     if self.stopping:
                         return
                     serving = self.requested
@@ -87,7 +94,7 @@ class PerProcess:
 
     def get(self) -> Coalescing:
         with self.lock:
-            if self.made is None or self.made[0] != os.getpid():
+            if self.made is None or self.made[0] != os.getpid() or not self.made[1].thread.is_alive():
                 self.made = (os.getpid(), self.factory())
             return self.made[1]
 

@@ -23,15 +23,18 @@ the commit, `outbox_wake` wakes the process's hand-over thread, which runs the r
 round (`deliveries_hand_over`, the same claim) on its own database connection, so the first
 send does not wait for the relay to be told and to wake. The request never waits for it: a
 publish to a broker that refuses connections takes seconds (kombu's retries), and incident
-entry must not wait for Redis (STYLE.md's "nothing is enqueued from a web request" holds for
-the request itself, which never touches the broker). The relay stays the guarantee: rows the
-thread could not publish are released and the relay is told (NOTIFY); a process that exits
-before its thread ran leaves its rows unclaimed for the relay's next poll; a row claimed and
-then lost with its process is handed over again after the hand-over timeout, as a message lost
-in Redis is.
+entry must not wait for Redis (the house rule "nothing is enqueued from a web request" holds
+for the request itself, which never touches the broker). The relay stays the guarantee: rows
+the thread could not publish are released and the relay is told (NOTIFY), and a round that
+fails (the database) tells it too; a process that exits before its thread ran leaves its rows
+unclaimed for the relay's next poll; a row claimed and then lost with its process (killed, or
+still publishing when the exit's wait ends) is handed over again after the hand-over timeout,
+as a message lost in Redis is. Celery workers (follow-up reminders) only signal the relay:
+their pool's children end without running exit handlers.
 """
 
 import atexit
+import contextlib
 import logging
 import select
 import signal
@@ -46,6 +49,7 @@ from django.utils import timezone
 
 from core.background import Coalescing, PerProcess
 
+from . import tasks
 from .delivery import delivery_dead_record
 from .escalation import escalation_sweep
 from .models import Delivery
@@ -178,7 +182,7 @@ def outbox_wake() -> None:
     the new rows up, so the send never recurses into itself.
     """
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        if settings.OUTBOX_HANDOVER_AT_COMMIT:
+        if settings.OUTBOX_HANDOVER_AT_COMMIT and not tasks.worker_state["in_worker"]:
             handover_thread.get().wake()
         else:
             outbox_signal()
@@ -194,8 +198,13 @@ def outbox_wake() -> None:
 
 def _hand_over_committed() -> None:
     """The hand-over thread's run: one round, as the relay's. What it leaves due (the broker
-    refused, or more rows are due than a round takes) it tells the relay about."""
-    handed, broker_ok = deliveries_hand_over()
+    refused, more rows are due than a round takes, or the round failed) it tells the relay about."""
+    try:
+        handed, broker_ok = deliveries_hand_over()
+    except Exception:
+        with contextlib.suppress(Exception):  # the database itself may be what failed
+            outbox_signal()
+        raise
     if not broker_ok or handed >= BATCH:
         outbox_signal()
 

@@ -13,6 +13,9 @@ from .messages import messages_warm
 from .sending import deliveries_send, delivery_attempt
 
 CANARY_KEY = "cvi:worker-canary"  # /readyz reads it (cvi_portal.health)
+# Set in a Celery worker's main process before the fork. Its processes hand nothing over at
+# commit (relay.outbox_wake): the pool's children end without running exit handlers.
+worker_state = {"in_worker": False}
 
 
 @worker_init.connect
@@ -32,6 +35,7 @@ def _load_before_fork(**_kwargs) -> None:
 
     get_resolver().url_patterns  # noqa: B018 (the property imports the URLconf)
     messages_warm()
+    worker_state["in_worker"] = True
 
 
 @shared_task(name="notifications.tasks.worker_canary", ignore_result=True)

@@ -92,12 +92,14 @@ def test_a_forked_child_makes_its_own_thread():
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: the parent's thread did not come across the fork
-        child = per_process.get()
-        ok = child is not first and child.thread.is_alive()
-        child.wake()
-        ok = ok and child.flush(timeout=5)
-        os.write(write, b"1" if ok else b"0")
-        os._exit(0)
+        try:
+            child = per_process.get()
+            ok = child is not first and child.thread.is_alive()
+            child.wake()
+            ok = ok and child.flush(timeout=5)
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)  # never back into pytest
     os.close(write)
     assert os.read(read, 1) == b"1"
     os.waitpid(pid, 0)
@@ -113,13 +115,24 @@ def test_a_child_forked_while_its_parent_held_the_lock_still_makes_its_own_threa
     try:
         pid = os.fork()
         if pid == 0:
-            signal.alarm(5)  # a child stuck on the copied lock is ended, and reports nothing
-            ok = per_process.get().thread.is_alive() and per_process.flush(timeout=5)
-            os.write(write, b"1" if ok else b"0")
-            os._exit(0)
+            try:
+                signal.alarm(5)  # a child stuck on the copied lock is ended, and reports nothing
+                ok = per_process.get().thread.is_alive() and per_process.flush(timeout=5)
+                os.write(write, b"1" if ok else b"0")
+            finally:
+                os._exit(0)  # never back into pytest
     finally:
         per_process.lock.release()
     os.close(write)
     assert os.read(read, 1) == b"1"
     os.waitpid(pid, 0)
     assert per_process.flush(timeout=1)  # this process made none: nothing to wait for
+
+
+def test_a_thread_that_ended_is_made_again_on_the_next_use():
+    per_process = PerProcess(lambda: Coalescing(lambda: None, name="test-remade"))
+    first = per_process.get()
+    first.stop()
+    again = per_process.get()
+    assert again is not first and again.thread.is_alive()
+    per_process.stop()
