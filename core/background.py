@@ -58,13 +58,14 @@ class Coalescing:
         try:
             while True:
                 with self.changed:
-                    if not self.changed.wait_for(lambda: self.requested > self.served or self.stopping,
-                                                 timeout=IDLE_CHECK_SECONDS):
-                        close_old_connections()  # idle: let CONN_MAX_AGE end the connection
-                        continue
+                    due = self.changed.wait_for(lambda: self.requested > self.served or self.stopping,
+                                                timeout=IDLE_CHECK_SECONDS)
                     if self.stopping:
                         return
                     serving = self.requested
+                if not due:
+                    close_old_connections()  # idle: let CONN_MAX_AGE end the connection
+                    continue
                 try:
                     close_old_connections()
                     self.fn()
