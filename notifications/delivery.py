@@ -62,6 +62,14 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(step, 3600) * (0.5 + random.random() / 2))  # noqa: S311 (not crypto)
 
 
+def outcomes_one_statement(outcomes: list[Outcome]) -> bool:
+    """True when `outcomes_record` writes these in one statement, atomic on its own (PostgreSQL,
+    every outcome a send that went, none a drill's): a caller needs no transaction around it,
+    whose BEGIN and COMMIT would be two of a batch's four round trips."""
+    return connection.vendor == "postgresql" and all(
+        o.error is None and o.delivery.purpose != Delivery.Purpose.DRILL for o in outcomes)
+
+
 def outcomes_record(outcomes: list[Outcome]) -> dict[int, str]:
     """Record a round of sends. Returns each delivery's result: "sent", "failed", "dead", or
     "skipped" (the row was no longer this run's)."""

@@ -44,7 +44,7 @@ from psycopg.errors import DeadlockDetected
 from core.http_limits import send_deadline
 
 from .claim import deliveries_claim
-from .delivery import Outcome, deliveries_defer, outcomes_record
+from .delivery import Outcome, deliveries_defer, outcomes_one_statement, outcomes_record
 from .exceptions import TransportError
 from .lanes import circuit_reason, circuits_open, circuits_record, lane_of, lanes
 from .models import Delivery
@@ -102,7 +102,8 @@ def _record(finished: list[Outcome]) -> dict[int, str]:
     tried = [o for o in finished if o.put_back_at is None]
     for attempt in range(1, RECORD_TRIES + 1):
         try:
-            with contextlib.nullcontext() if _one_statement(put_back, tried) else transaction.atomic():
+            one_statement = not put_back and outcomes_one_statement(tried)
+            with contextlib.nullcontext() if one_statement else transaction.atomic():
                 if put_back:
                     deliveries_defer([(o.delivery, o.put_back_at, None) for o in put_back])
                 recorded = outcomes_record(tried) if tried else {}
@@ -115,14 +116,6 @@ def _record(finished: list[Outcome]) -> dict[int, str]:
     circuits_record(timed_out={o.lane for o in tried if o.error and o.error.timed_out},
                     answered={o.lane for o in tried if not (o.error and o.error.timed_out)})
     return {**recorded, **{o.delivery.pk: "deferred" for o in put_back}}
-
-
-def _one_statement(put_back: list[Outcome], tried: list[Outcome]) -> bool:
-    """True when the round's record is one statement, atomic on its own (PostgreSQL, every
-    outcome a send that went, none a drill's, nothing put back): it needs no transaction
-    around it, whose BEGIN and COMMIT would be two of the batch's four round trips."""
-    return (connection.vendor == "postgresql" and not put_back
-            and all(o.error is None and o.delivery.purpose != Delivery.Purpose.DRILL for o in tried))
 
 
 def _admit(deliveries: list[Delivery], deferred: list[tuple], refused: list[Outcome]) -> Iterator[_Job]:

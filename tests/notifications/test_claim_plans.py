@@ -51,6 +51,9 @@ def busy_outbox(englewood, covering_org):
 
 
 def test_the_claim_reads_its_batch_by_primary_key(busy_outbox):
+    """A guard, not a reproduction: on this data the planner took the primary key for the claim
+    before `(status || '')` too (the plan through the due index was seen on a table never
+    analysed and full of dead index entries, which this does not rebuild)."""
     _, rows = busy_outbox
     plan = _generic_plan(_statement_sql(), [[rows[1].pk], ["queued", "failed"], timezone.now()])
     assert "notifications_delivery_pkey" in plan, plan
